@@ -1,0 +1,15 @@
+import type { ListedBlob } from '../domain/backupContract';
+
+export interface NewestListing {
+  /** Up to `count` blobs whose names follow the backup contract, newest first. */
+  readonly blobs: readonly ListedBlob[];
+  /** Names under the prefix that do not follow the contract (skipped, with a warning). */
+  readonly foreign: readonly string[];
+  /** How many list requests the lookup took. */
+  readonly listRequests: number;
+}
+
+/** Finds a pair's newest backups without listing the whole container. */
+export interface BackupCatalog {
+  newest(container: string, prefix: string, count: number): Promise<NewestListing>;
+}
