@@ -1,7 +1,12 @@
 import type { HeartbeatReading } from '../domain/heartbeatReading';
 
-/** Reads the adTempus ownership lock of one pair's active database. Never throws for expected failures. */
+export type Side = 'primary' | 'secondary';
+
+/**
+ * Reads the adTempus ownership lock from one side's database of a pair (with a shared database
+ * both sides name the same one). Expected failures come back as values, never as exceptions.
+ */
 export interface HeartbeatSource {
-  read(pairId: string): Promise<HeartbeatReading>;
+  read(pairId: string, side?: Side): Promise<HeartbeatReading>;
   close(): Promise<void>;
 }
