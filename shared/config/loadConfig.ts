@@ -93,21 +93,22 @@ export function loadConfig(env: Env): WatchdogConfig {
 
   const pairs: ResolvedPair[] = [];
   const rawPairs = text('WATCHDOG_PAIRS');
-  let parsedPairs: unknown = [];
+  let parsedPairs: unknown[] = [];
   if (rawPairs === undefined) {
     problems.push('WATCHDOG_PAIRS: required (a JSON array of pairs; see README, "Configuration")');
   } else {
     try {
-      parsedPairs = JSON.parse(rawPairs);
+      const parsed: unknown = JSON.parse(rawPairs);
+      if (Array.isArray(parsed) && parsed.length > 0) parsedPairs = parsed;
+      else problems.push('WATCHDOG_PAIRS: must be a non-empty JSON array');
     } catch (error) {
-      problems.push(`WATCHDOG_PAIRS: not valid JSON (${(error as Error).message.replace(/".*"/, '…')})`);
+      // JSON.parse messages can quote the input; keep only the position.
+      const at = /position \d+/.exec((error as Error).message)?.[0];
+      problems.push(`WATCHDOG_PAIRS: not valid JSON${at ? ` (at ${at})` : ''}`);
     }
   }
-  if (rawPairs !== undefined && (!Array.isArray(parsedPairs) || parsedPairs.length === 0)) {
-    if (Array.isArray(parsedPairs) || typeof parsedPairs !== 'undefined') problems.push('WATCHDOG_PAIRS: must be a non-empty JSON array');
-  }
   const seen = new Set<string>();
-  (Array.isArray(parsedPairs) ? parsedPairs : []).forEach((raw, index) => {
+  parsedPairs.forEach((raw, index) => {
     const where = `WATCHDOG_PAIRS[${index}]`;
     const result = pairSchema.safeParse(raw);
     if (!result.success) {
@@ -158,7 +159,7 @@ export function loadConfig(env: Env): WatchdogConfig {
   const wantsEmail = defaultEmail.length > 0 || pairs.some((p) => p.notify.email.length > 0);
   if (wantsEmail && smtp === undefined) problems.push('SMTP_HOST: required because email recipients are configured');
   const hasChannel = (p: ResolvedPair): boolean =>
-    p.teamsWebhookUrls.length + p.notify.email.length + (defaultTeams ? 1 : 0) + defaultEmail.length > 0;
+    p.notify.teamsWebhookSettings.length + p.notify.email.length + (defaultTeams ? 1 : 0) + defaultEmail.length > 0;
   for (const p of pairs) {
     if (!hasChannel(p)) problems.push(`pair ${p.id}: no notification target (set notify on the pair, or TEAMS_WEBHOOK_URL / ALERT_EMAIL_TO)`);
   }

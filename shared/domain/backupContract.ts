@@ -4,7 +4,7 @@
  * under the pair's prefix:
  *
  *   <prefix><inverted-ms>_<yyyymmddThhmmssZ>_<sourceMachine>.bak
- *   e.g. erp/8231405199999_20261122T030000Z_ADT-PRI01.bak
+ *   e.g. erp/8204683599999_20261122T030000Z_ADT-PRI01.bak
  *
  * inverted-ms = 9999999999999 - takenAt in Unix milliseconds, zero-padded to 13 digits.
  * Metadata (keys lower-case): pair, sourcemachine, takenat (ISO 8601 UTC), sizebytes, sha256
