@@ -27,8 +27,9 @@ export async function dispatchNotification(n: Notification, directory: ChannelDi
   const { preferred, fallback } = directory.forPair(n.pairId);
   const first = await sendAll(n, preferred, logger);
   if (first.some((o) => o.ok)) return { delivered: true, outcomes: first };
-  const tried = new Set(preferred.map((c) => c.label));
-  const rest = fallback.filter((c) => !tried.has(c.label));
+  // Channels are shared instances, so identity (not the label, which may repeat) says what was tried.
+  const tried = new Set<AlertChannel>(preferred);
+  const rest = fallback.filter((c) => !tried.has(c));
   if (rest.length > 0) logger.warn('no preferred channel took the notification; trying the fallback channels', { notification: n.id, fallback: rest.map((c) => c.label) });
   const second = await sendAll(n, rest, logger);
   const outcomes = [...first, ...second];

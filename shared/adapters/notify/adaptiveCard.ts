@@ -1,6 +1,6 @@
 import type { Fact, Notification, Severity } from '../../domain/notification';
 
-/** Teams drops larger webhook posts; counted on the UTF-8 bytes of the whole JSON body. */
+/** Teams refuses larger webhook posts; counted on the UTF-8 bytes of the whole JSON body. */
 export const MAX_TEAMS_BODY_BYTES = 28 * 1024;
 
 const ADAPTIVE_CARD = 'application/vnd.microsoft.card.adaptive';
@@ -28,8 +28,8 @@ const UNLIMITED: Limits = { text: Infinity, value: Infinity, facts: Infinity, st
 
 /**
  * Gentlest first: long values are cut before anything is dropped, and facts are dropped only
- * when even short values do not fit (thousands of them). The last plan cannot overflow for any
- * input the domain can build, and a minimal card stands behind it anyway.
+ * when even short values do not fit (thousands of them). Only an enormous link can defeat the
+ * last plan; the minimal card covers that.
  */
 const PLANS: readonly Limits[] = [
   UNLIMITED,
@@ -90,32 +90,31 @@ function buildCard(n: Notification, limits: Limits): JsonObject {
   const droppedFacts = n.facts.length - facts.length;
   const droppedSteps = n.nextSteps.length - steps.length;
   if (cutter.values + droppedFacts + droppedSteps > 0) {
-    body.push(shortenedNote(cutter.values, droppedFacts, droppedSteps, n.link !== undefined));
+    body.push(shortenedNote(cutter.values, droppedFacts, droppedSteps, webLink(n.link) !== undefined));
   }
-  return card(body, n.link);
+  return card(body, webLink(n.link));
 }
 
 /** Only for inputs no plan can fit: title and summary, cut hard, and the way to the details. */
 function minimalCard(n: Notification): JsonObject {
   const cutter = new Cutter();
+  const link = n.link !== undefined && n.link.length <= 2000 ? webLink(n.link) : undefined;
   const body: Json[] = [
     header(n, (s) => cutter.cut(s, 200)),
     plainText(cutter.cut(n.summary, 500), { spacing: 'Medium' }),
-    shortenedNote(cutter.values, n.facts.length, n.nextSteps.length, n.link !== undefined),
+    shortenedNote(cutter.values, n.facts.length, n.nextSteps.length, link !== undefined),
   ];
-  return card(body, n.link !== undefined && n.link.length <= 2000 ? n.link : undefined);
+  return card(body, link);
 }
 
 function card(body: readonly Json[], link: string | undefined): JsonObject {
-  const actions: Json[] = [];
-  if (link !== undefined && isHttpUrl(link)) actions.push({ type: 'Action.OpenUrl', title: 'Open status', url: link });
   return {
     type: 'AdaptiveCard',
     $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
     version: '1.4',
     msteams: { width: 'Full' },
     body,
-    ...(actions.length > 0 ? { actions } : {}),
+    ...(link === undefined ? {} : { actions: [{ type: 'Action.OpenUrl', title: 'Open status', url: link }] }),
   };
 }
 
@@ -194,11 +193,13 @@ export function escapeMarkdown(text: string): string {
 const ASCII_PUNCTUATION = /^[!-/:-@[-`{-~]$/;
 const INLINE_MARKUP = /^[*_[\]`<>]$/;
 
-function isHttpUrl(value: string): boolean {
+/** Only web links become actions: a javascript: or data: link must not be one tap away. */
+function webLink(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
   try {
     const { protocol } = new URL(value);
-    return protocol === 'https:' || protocol === 'http:';
+    return protocol === 'https:' || protocol === 'http:' ? value : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }

@@ -126,8 +126,9 @@ export class TeamsWebhookChannel implements AlertChannel {
 
   /** fetch's own messages can quote the URL; only the kind of failure is kept. */
   #describe(error: unknown): string {
-    if (error instanceof Error && error.name === 'TimeoutError') return `timed out after ${this.#timeoutMs} ms`;
-    const cause = error instanceof Error ? (error.cause as { code?: unknown } | undefined) : undefined;
+    // Shapes, not instanceof: fetch's errors come from another realm under some runners.
+    const { name, cause } = (typeof error === 'object' && error !== null ? error : {}) as { name?: unknown; cause?: { code?: unknown } };
+    if (name === 'TimeoutError') return `timed out after ${this.#timeoutMs} ms`;
     const code = typeof cause?.code === 'string' && /^[A-Z0-9_]+$/.test(cause.code) ? cause.code : undefined;
     return code === undefined ? 'network error' : `network error (${code})`;
   }
@@ -179,7 +180,7 @@ async function discard(response: Response): Promise<void> {
 
 /** The first bytes of a body only: an error page can be large, and only a hint is kept. */
 async function readStart(response: Response): Promise<string> {
-  const reader = response.body?.getReader();
+  const reader: ReadableStreamDefaultReader<Uint8Array> | undefined = response.body?.getReader();
   if (reader === undefined) return '';
   const chunks: Uint8Array[] = [];
   let bytes = 0;
