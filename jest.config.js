@@ -7,5 +7,8 @@ module.exports = {
     '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }],
   },
   moduleNameMapper: { '^@azure/functions-core$': '<rootDir>/local/functionsCore.ts' },
+  // One Azurite for the whole run; test files read its connection string from the environment.
+  globalSetup: '<rootDir>/test/support/azuriteGlobalSetup.ts',
+  globalTeardown: '<rootDir>/test/support/azuriteGlobalTeardown.ts',
   testTimeout: 30000,
 };

@@ -22,6 +22,8 @@ export interface ReceivedMail {
 export interface SmtpSinkOptions {
   /** When set, clients must log in with exactly these credentials. */
   readonly auth?: { readonly user: string; readonly password: string };
+  /** 0 (the default) picks a free port. */
+  readonly port?: number;
 }
 
 /**
@@ -82,7 +84,7 @@ export class SmtpSink {
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
+      server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
     });
     return new SmtpSink(server, rules, messages);
   }

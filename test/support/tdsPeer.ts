@@ -46,6 +46,8 @@ export interface TdsPeerOptions {
   readonly logins?: readonly TdsLogin[];
   readonly respond?: TdsResponder;
   readonly latencyMs?: number;
+  /** 0 (the default) picks a free port. */
+  readonly port?: number;
 }
 
 export const DEFAULT_LOGIN: TdsLogin = { user: 'watchdog', password: 'Test-Passw0rd' };
@@ -94,7 +96,7 @@ export class TdsPeer {
     server.on('connection', (socket) => peer.serve(socket));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
+      server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
     });
     return peer;
   }

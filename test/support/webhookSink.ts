@@ -36,11 +36,12 @@ export class WebhookSink {
     this.signature = randomBytes(24).toString('base64url');
   }
 
-  static async start(): Promise<WebhookSink> {
+  /** `port` 0 (the default) picks a free port. */
+  static async start(options: { readonly port?: number } = {}): Promise<WebhookSink> {
     const sink = new WebhookSink();
     await new Promise<void>((resolve, reject) => {
       sink.#server.once('error', reject);
-      sink.#server.listen(0, '127.0.0.1', () => resolve());
+      sink.#server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
     });
     sink.#port = (sink.#server.address() as AddressInfo).port;
     return sink;

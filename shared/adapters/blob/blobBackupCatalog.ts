@@ -40,30 +40,33 @@ export class BlobBackupCatalog implements BackupCatalog {
       .byPage({ maxPageSize: Math.min(SERVICE_MAX_PAGE, count + this.foreignTolerance) });
     const blobs: ListedBlob[] = [];
     const foreign: string[] = [];
-    let listRequests = 0;
-    while (listRequests < MAX_LIST_REQUESTS) {
+    for (let listRequests = 1; ; listRequests++) {
       // Each next() on a page iterator that has not reported its end sends exactly one request.
-      listRequests += 1;
-      let page: ContainerListBlobFlatSegmentResponse | undefined;
-      try {
-        page = (await pages.next()).value;
-      } catch (error) {
-        // A fresh deployment has no backup container until the first backup is shipped.
-        if (error instanceof RestError && error.code === 'ContainerNotFound') return { blobs: [], foreign: [], listRequests };
-        throw new WatchdogError('BACKUP_LIST_FAILED', `Listing backups in "${container}" under "${prefix}" failed`, {
-          container,
-          prefix,
-          ...(error instanceof RestError && error.statusCode !== undefined ? { status: error.statusCode } : {}),
-        }, { cause: error });
-      }
+      const page = await nextPage(pages, container, prefix);
+      if (page === 'no container') return { blobs: [], foreign: [], listRequests };
       // Foreign names on a page already fetched are reported even past the last backup needed: they cost nothing.
       for (const item of page?.segment.blobItems ?? []) {
         if (parseBackupName(prefix, item.name) === undefined) foreign.push(item.name);
         else if (blobs.length < count) blobs.push(toListedBlob(item));
       }
-      if (blobs.length >= count || !page?.continuationToken) break;
+      if (blobs.length >= count || !page?.continuationToken || listRequests >= MAX_LIST_REQUESTS) return { blobs, foreign, listRequests };
     }
-    return { blobs, foreign, listRequests };
+  }
+}
+
+async function nextPage(
+  pages: AsyncIterableIterator<ContainerListBlobFlatSegmentResponse>,
+  container: string,
+  prefix: string,
+): Promise<ContainerListBlobFlatSegmentResponse | undefined | 'no container'> {
+  try {
+    const result = await pages.next();
+    return result.done === true ? undefined : result.value;
+  } catch (error) {
+    // A fresh deployment has no backup container until the first backup is shipped.
+    if (error instanceof RestError && error.code === 'ContainerNotFound') return 'no container';
+    const status: Record<string, number> = error instanceof RestError && error.statusCode !== undefined ? { status: error.statusCode } : {};
+    throw new WatchdogError('BACKUP_LIST_FAILED', `Listing backups in "${container}" under "${prefix}" failed`, { container, prefix, ...status }, { cause: error });
   }
 }
 
