@@ -1,0 +1,29 @@
+import { z } from 'zod';
+
+/**
+ * The pair's fence record in the watchdog's state container (`pairs/<id>/fence.json`). Raising
+ * the epoch (an ETag-conditional write) is the first act of a failover: from then on the agent
+ * on the old side refuses every older command and keeps adTempus stopped and Disabled.
+ * No record means epoch 0 with the Primary active.
+ */
+export const fenceRecordSchema = z
+  .object({
+    pairId: z.string(),
+    epoch: z.number().int().min(0),
+    /** The host that may run adTempus; every other host of the pair is fenced. */
+    activeHost: z.string().min(1),
+    updatedAt: z.string(),
+    reason: z.string().max(500),
+  })
+  .strict();
+
+export type FenceRecord = z.infer<typeof fenceRecordSchema>;
+
+export function fenceKey(pairId: string): string {
+  return `pairs/${pairId}/fence`;
+}
+
+/** Is `host` fenced by this record? Host names compare case-insensitively. */
+export function isFenced(record: FenceRecord | undefined, host: string): boolean {
+  return record !== undefined && record.activeHost.toLowerCase() !== host.toLowerCase();
+}
