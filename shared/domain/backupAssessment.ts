@@ -65,7 +65,8 @@ export function assessBackups(
   if (overRpo) {
     problems.push(`the newest backup is ${formatSeconds(ageSeconds)} old, over the RPO budget of ${formatSeconds(pair.backup.rpoBudgetMinutes * 60)}`);
   }
-  const valid = records.find((r) => r.problems.length === 0);
+  // A suspect newest backup (broken or shrunk) is not what a restore should use.
+  const valid = records.slice(state === 'suspect' ? 1 : 0).find((r) => r.problems.length === 0);
   return {
     ...base,
     state,

@@ -39,7 +39,7 @@ export function backupNotification(
     pairId: pair.id,
     condition: 'backup',
     severity: resolved ? 'resolved' : pair.strategy === 'copied' ? 'critical' : 'warning',
-    title: `${pair.id}: ${resolved ? `Resolved: ${TITLES[decision.from]}` : TITLES[decision.to]}`,
+    title: resolved ? `Resolved: ${TITLES[decision.from]}` : TITLES[decision.to],
     summary: resolved
       ? `A sound backup taken at ${a.newest?.takenAt ?? '?'} is within the RPO budget again.`
       : summary(pair, a),

@@ -45,7 +45,7 @@ export function heartbeatNotification(
     pairId: pair.id,
     condition: 'heartbeat',
     severity: resolved ? 'resolved' : SEVERITY[decision.to],
-    title: `${pair.id}: ${title}`,
+    title,
     summary: summary(pair, decision, a),
     since: a.since,
     createdAt: a.checkedAt,

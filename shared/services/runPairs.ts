@@ -33,3 +33,12 @@ export async function runPairs<P extends { readonly id: string }, R>(
     ),
   );
 }
+
+/** One log line's worth of a pass: how many pairs, which failed, each pair's resulting state. */
+export function summarizePass<R>(outcomes: readonly PairOutcome<R>[], stateOf: (r: R) => string): Record<string, unknown> {
+  return {
+    pairs: outcomes.length,
+    failed: outcomes.filter((o) => !o.ok).map((o) => ({ pair: o.pairId, error: o.error })),
+    states: Object.fromEntries(outcomes.filter((o) => o.ok && o.result !== undefined).map((o) => [o.pairId, stateOf(o.result as R)])),
+  };
+}

@@ -40,6 +40,7 @@ describe('assessBackups', () => {
     const a = assessBackups(pair, [backup(1, 400_000), backup(25, 1_000_000)], [], now);
     expect(a.state).toBe('suspect');
     expect(a.problems.join()).toMatch(/60% smaller/);
+    expect(a.newestValid?.name).toBe('erp/25.bak');
   });
 
   it('accepts a shrink within the limit', () => {

@@ -1,0 +1,12 @@
+/**
+ * Entry point of the Functions app (package.json "main"). The configuration is validated
+ * before any function is registered: a bad configuration stops start-up with every problem
+ * named in the host's log, instead of failing later inside a timer.
+ */
+import { appServices } from '../shared/composition/appServices';
+
+appServices();
+
+/* eslint-disable @typescript-eslint/no-require-imports -- registration order must follow validation */
+require('./heartbeatMonitor');
+require('./backupMonitor');

@@ -1,0 +1,1 @@
+export { invocationLogger, type LogSink } from '../adapters/logging/invocationLogger';
