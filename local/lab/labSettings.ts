@@ -54,6 +54,7 @@ export function labPairs(ports: LabPorts): unknown[] {
 /** App settings for the lab; `storage` is the lab's Blob connection string. */
 export function labSettings(ports: LabPorts, storage = 'UseDevelopmentStorage=true'): Record<string, string> {
   return {
+    WATCHDOG_PAIRS: JSON.stringify(labPairs(ports)),
     WatchdogStorage: storage,
     HEARTBEAT_QUERY: 'SELECT owner, heartbeatUtc, dbNowUtc FROM watchdog.adTempusLockView WHERE instanceName = @instance',
     HEARTBEAT_SCHEDULE: '*/10 * * * * *',

@@ -18,6 +18,8 @@ export const TEST_AZURITE_ENV = 'TEST_AZURITE_CONNECTION_STRING';
 export interface StartAzuriteOptions {
   /** Azurite's `--loose`: ignore headers and parameters it does not support instead of failing. */
   readonly loose?: boolean;
+  /** Blob port; 0 (the default) picks a free one. */
+  readonly port?: number;
   /** Give up (and kill the child) when Azurite has not printed its address by then. */
   readonly startTimeoutMs?: number;
   /**
@@ -51,7 +53,7 @@ export async function startAzurite(opts: StartAzuriteOptions = {}): Promise<Azur
   const args = [
     bin,
     '--blobHost', '127.0.0.1',
-    '--blobPort', '0',
+    '--blobPort', String(opts.port ?? 0),
     ...(ownsDir ? ['--inMemoryPersistence'] : ['--location', workDir]),
     '--disableTelemetry',
     // storage-blob 12.32 sends an API version Azurite 3.35 does not know yet.
