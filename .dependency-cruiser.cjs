@@ -22,6 +22,13 @@ module.exports = {
       to: { path: SDKS },
     },
     {
+      name: 'agent-core-uses-ports',
+      comment: "The agent's command handling stays testable: SDKs only in its transport, backup and restore adapters.",
+      severity: 'error',
+      from: { path: '^agent/(core|commands|config)/' },
+      to: { path: SDKS },
+    },
+    {
       name: 'services-use-ports',
       comment: 'Services depend on ports, never on an adapter.',
       severity: 'error',
