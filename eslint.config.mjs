@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
 const ioModules = ['fs', 'fs/*', 'node:*', 'net', 'http', 'https', 'child_process', 'os', 'crypto', 'mssql', 'tedious', 'nodemailer', '@azure/storage-blob', '@azure/service-bus', '@azure/identity', '@azure/communication-email'];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '*.config.js', '*.config.mjs', '.dependency-cruiser.cjs'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '*.config.js', '*.config.mjs', '.dependency-cruiser.cjs', 'scripts/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
