@@ -7,6 +7,6 @@ import { appServices } from '../shared/composition/appServices';
 
 appServices();
 
-/* eslint-disable @typescript-eslint/no-require-imports -- registration order must follow validation */
 require('./heartbeatMonitor');
 require('./backupMonitor');
+require('./agentInbox');

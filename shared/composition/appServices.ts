@@ -3,6 +3,9 @@ import type { Logger } from '../ports/logger.port';
 import type { BackupCatalog } from '../ports/backupCatalog.port';
 import type { HeartbeatSource } from '../ports/heartbeatSource.port';
 import type { StateStore } from '../ports/stateStore.port';
+import type { CommandChannel } from '../ports/commandChannel.port';
+import type { InboxDeps } from '../services/agentLiveness';
+import { ConfigError } from '../domain/errors';
 import type { ChannelDirectory } from '../services/notificationDispatcher';
 import type { MonitorDeps } from '../services/heartbeatMonitor';
 import { BlobBackupCatalog } from '../adapters/blob/blobBackupCatalog';
@@ -10,6 +13,7 @@ import { createBlobServiceClient } from '../adapters/blob/blobServiceClient';
 import { BlobStateStore } from '../adapters/blob/blobStateStore';
 import { invocationLogger } from '../adapters/logging/invocationLogger';
 import { SqlHeartbeatSource } from '../adapters/sql/sqlHeartbeatSource';
+import { createCommandChannel } from '../adapters/servicebus/serviceBusCommandChannel';
 import { buildChannelDirectory } from './channelDirectory';
 
 /**
@@ -24,6 +28,10 @@ export interface AppServices {
   readonly state: StateStore;
   readonly channels: ChannelDirectory;
   monitorDeps(logger: Logger): MonitorDeps;
+  /** What recording the agents' heartbeats and replies needs. */
+  inboxDeps(logger: Logger): InboxDeps;
+  /** Commands to the agents; created on first use, and only with ServiceBusConnection configured. */
+  commandChannel(): CommandChannel;
   close(): Promise<void>;
 }
 
@@ -48,6 +56,7 @@ export function createAppServices(config: WatchdogConfig): AppServices {
   const state = new BlobStateStore(blob.getContainerClient(config.stateContainer));
   const backups = new BlobBackupCatalog(blob);
   const channels = buildChannelDirectory(config, processLogger);
+  let commands: CommandChannel | undefined;
   return {
     config,
     heartbeats,
@@ -61,9 +70,17 @@ export function createAppServices(config: WatchdogConfig): AppServices {
       clock: () => new Date(),
       logger,
       maxConcurrency: config.maxConcurrency,
+      agentHeartbeatIntervalSeconds: config.agentHeartbeatIntervalSeconds,
       ...(config.statusBaseUrl ? { statusBaseUrl: config.statusBaseUrl } : {}),
     }),
+    inboxDeps: (logger) => ({ pairs: config.pairs, state, clock: () => new Date(), logger }),
+    commandChannel: () => {
+      if (!config.serviceBus) throw new ConfigError(['ServiceBusConnection: required to send commands to agents (or ServiceBusConnection__fullyQualifiedNamespace)']);
+      commands ??= createCommandChannel(config.serviceBus, { logger: processLogger });
+      return commands;
+    },
     close: async () => {
+      await commands?.close();
       channels.close();
       await heartbeats.close();
     },

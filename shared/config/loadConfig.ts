@@ -8,6 +8,11 @@ export type StorageConfig =
   | { readonly kind: 'connectionString'; readonly connectionString: string }
   | { readonly kind: 'identity'; readonly blobServiceUri: string; readonly clientId?: string };
 
+/** The Service Bus namespace of the agents' queues; the same setting names the Functions host reads for the inbox trigger. */
+export type ServiceBusConfig =
+  | { readonly kind: 'connectionString'; readonly connectionString: string }
+  | { readonly kind: 'identity'; readonly fullyQualifiedNamespace: string; readonly clientId?: string };
+
 export type SmtpTls = 'starttls' | 'implicit' | 'none';
 
 export interface SmtpConfig {
@@ -36,6 +41,12 @@ export interface WatchdogConfig {
   readonly maxConcurrency: number;
   readonly sql: { readonly connectTimeoutMs: number; readonly requestTimeoutMs: number };
   readonly statusBaseUrl?: string;
+  /** Absent until configured: the agent inbox and commands to agents need it. */
+  readonly serviceBus?: ServiceBusConfig;
+  /** Queue the agents send heartbeats and replies to. */
+  readonly inboxQueue: string;
+  /** How often agents send heartbeats; an agent silent for three intervals is not alive. */
+  readonly agentHeartbeatIntervalSeconds: number;
   readonly notify: {
     readonly defaultTeamsWebhookUrls: readonly string[];
     readonly defaultEmail: readonly string[];
@@ -46,6 +57,7 @@ export interface WatchdogConfig {
 }
 
 const NCRONTAB = /^\s*(\S+\s+){5}\S+\s*$/;
+const QUEUE_NAME = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,258}[A-Za-z0-9])?$/;
 
 /**
  * Reads the whole configuration from app settings, once. Every problem is collected and
@@ -164,6 +176,9 @@ export function loadConfig(env: Env): WatchdogConfig {
     if (!hasChannel(p)) problems.push(`pair ${p.id}: no notification target (set notify on the pair, or TEAMS_WEBHOOK_URL / ALERT_EMAIL_TO)`);
   }
   const statusBaseUrl = url('WATCHDOG_STATUS_URL', text('WATCHDOG_STATUS_URL'), 'WATCHDOG_STATUS_URL');
+  const serviceBus = readServiceBus(text, problems);
+  const inboxQueue = text('WATCHDOG_INBOX_QUEUE') ?? 'watchdog-inbox';
+  if (!QUEUE_NAME.test(inboxQueue)) problems.push('WATCHDOG_INBOX_QUEUE: must be a Service Bus queue name (letters, digits, ".", "_", "-")');
 
   const config: WatchdogConfig = {
     pairs,
@@ -177,6 +192,9 @@ export function loadConfig(env: Env): WatchdogConfig {
       requestTimeoutMs: int('SQL_REQUEST_TIMEOUT_MS', 15_000, 1_000, 120_000),
     },
     ...(statusBaseUrl ? { statusBaseUrl: statusBaseUrl.replace(/\/+$/, '') } : {}),
+    ...(serviceBus ? { serviceBus } : {}),
+    inboxQueue,
+    agentHeartbeatIntervalSeconds: int('AGENT_HEARTBEAT_INTERVAL_SECONDS', 5, 1, 300),
     notify: {
       defaultTeamsWebhookUrls: defaultTeams ? [defaultTeams] : [],
       defaultEmail,
@@ -205,6 +223,21 @@ function readStorage(env: Env, text: (n: string) => string | undefined, problems
   }
   problems.push('WatchdogStorage: required (a connection string, or WatchdogStorage__blobServiceUri for managed identity)');
   return undefined;
+}
+
+function readServiceBus(text: (n: string) => string | undefined, problems: string[]): ServiceBusConfig | undefined {
+  const connectionString = text('ServiceBusConnection');
+  const namespace = text('ServiceBusConnection__fullyQualifiedNamespace');
+  if (connectionString !== undefined) {
+    if (!/(^|;)\s*Endpoint=sb:\/\/[^;]+/i.test(connectionString)) problems.push('ServiceBusConnection: not a Service Bus connection string (Endpoint=sb://...)');
+    return { kind: 'connectionString', connectionString };
+  }
+  if (namespace === undefined) return undefined;
+  if (!/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:\d+)?$/.test(namespace)) {
+    problems.push('ServiceBusConnection__fullyQualifiedNamespace: must be a host name such as <namespace>.servicebus.windows.net');
+  }
+  const clientId = text('ServiceBusConnection__clientId');
+  return { kind: 'identity', fullyQualifiedNamespace: namespace, ...(clientId ? { clientId } : {}) };
 }
 
 function readSmtp(

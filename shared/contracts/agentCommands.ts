@@ -149,6 +149,8 @@ export const agentHeartbeatSchema = z
     sequence: z.number().int().min(0),
     bootId: z.string().min(1).max(64),
     agentVersion: z.string().max(32),
+    /** The agent's own heartbeat interval: the watchdog judges its silence by it. */
+    intervalSeconds: z.number().int().min(1).max(3600).optional(),
     service: z
       .object({
         state: z.enum(['running', 'stopped', 'start-pending', 'stop-pending', 'paused', 'not-installed', 'unknown']),

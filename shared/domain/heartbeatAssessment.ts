@@ -1,3 +1,4 @@
+import type { AgentAssessment } from './agentLiveness';
 import type { HeartbeatFailureCode, HeartbeatReading } from './heartbeatReading';
 import { sameHost, type PairDefinition } from './pair';
 
@@ -55,7 +56,15 @@ export interface HeartbeatAssessment {
     readonly conclusive: boolean;
     readonly since?: string;
   };
+  /** What each host's agent last reported (absent: never heard from, or agents not deployed). */
+  readonly agents?: { readonly primary?: AgentAssessment; readonly secondary?: AgentAssessment };
   readonly evidence: readonly string[];
+}
+
+/** The agents' own view, read next to the database heartbeat; undefined = never heard from. */
+export interface AgentSignals {
+  readonly primary?: AgentAssessment;
+  readonly secondary?: AgentAssessment;
 }
 
 export function classifyReading(pair: PairDefinition, reading: HeartbeatReading, at: Date): HeartbeatObservation {
@@ -92,6 +101,7 @@ export function assessHeartbeat(
   previous: HeartbeatMonitorMemory | undefined,
   reading: HeartbeatReading,
   at: Date,
+  agents?: AgentSignals,
 ): { memory: HeartbeatMonitorMemory; assessment: HeartbeatAssessment } {
   const observation = classifyReading(pair, reading, at);
   const run =
@@ -134,7 +144,8 @@ export function assessHeartbeat(
       ...(lastPrimaryHeartbeatUtc ? { lastPrimaryHeartbeatUtc } : {}),
       ...(observation.failure ? { failure: observation.failure } : {}),
       primaryDown,
-      evidence: evidence(pair, observation, run, needed, lastPrimaryHeartbeatUtc),
+      ...(agents ? { agents } : {}),
+      evidence: [...evidence(pair, observation, run, needed, lastPrimaryHeartbeatUtc), ...agentEvidence(pair, agents)],
     },
   };
 }
@@ -177,6 +188,16 @@ function evidence(
     lines.push("copied database: needs a second signal (the Primary agent's silence) before it counts as the Primary being down");
   }
   return lines;
+}
+
+function agentEvidence(pair: PairDefinition, agents: AgentSignals | undefined): string[] {
+  if (!agents) return [];
+  const line = (side: string, host: string, a: AgentAssessment | undefined): string =>
+    a === undefined
+      ? `${side} agent (${host}): never heard from`
+      : `${side} agent (${host}): ${a.alive ? 'alive' : `silent for ${formatSeconds(a.silentForSeconds)}`}, adTempus service ${a.serviceState}` +
+        `${a.serviceState === 'stopped' ? (a.stopOrdered ? ' (stop ordered)' : ' (stopped on its own)') : ''}${a.fenced ? ', fenced' : ''}`;
+  return [line('Primary', pair.primary.hostName, agents.primary), line('Secondary', pair.secondary.hostName, agents.secondary)];
 }
 
 function newest(a: string | undefined, b: string | undefined): string | undefined {

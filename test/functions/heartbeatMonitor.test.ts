@@ -1,4 +1,8 @@
 import '../../functions/heartbeatMonitor';
+import '../../functions/agentInbox';
+import { InvocationContext } from '@azure/functions';
+import { getRegistration } from '../../local/functionsCore';
+import { COMMAND_CONTRACT_VERSION, type AgentHeartbeat } from '../../shared/contracts/agentCommands';
 import { BlobServiceClient } from '@azure/storage-blob';
 import type { HeartbeatRecord } from '../../shared/services/heartbeatMonitor';
 import { peerPair, startMonitorFixture, type MonitorFixture } from '../support/monitorFixture';
@@ -147,5 +151,30 @@ describe('heartbeatMonitor timer', () => {
     await f.invoke('heartbeatMonitor');
     expect((await record('erp')).assessment.state).toBe('secondary-active');
     expect((await record('hr')).assessment).toMatchObject({ observed: 'unreachable', failure: { code: 'TIMEOUT' } });
+  });
+
+  it("shows each host's agent in the assessment: a service that stopped on its own on a live host", async () => {
+    const heartbeat: AgentHeartbeat = {
+      contract: COMMAND_CONTRACT_VERSION,
+      kind: 'agentHeartbeat',
+      pairId: 'erp',
+      host: 'ADT-PRI01',
+      sentAt: new Date().toISOString(),
+      sequence: 1,
+      bootId: 'boot-a',
+      agentVersion: '0.1.0',
+      intervalSeconds: 5,
+      service: { state: 'stopped', startupType: 'manual', stopOrdered: false },
+      epochSeen: 0,
+      fenced: false,
+    };
+    await getRegistration('agentInbox').handler(heartbeat, new InvocationContext({ functionName: 'agentInbox', triggerMetadata: { messageId: 'm1', deliveryCount: 1 } }));
+    await f.invoke('heartbeatMonitor');
+    const a = (await record('erp')).assessment;
+    expect(a.agents?.primary).toMatchObject({ host: 'ADT-PRI01', alive: true, serviceState: 'stopped', stopOrdered: false });
+    expect(a.agents?.secondary).toBeUndefined();
+    expect(a.evidence).toEqual(
+      expect.arrayContaining(['Primary agent (ADT-PRI01): alive, adTempus service stopped (stopped on its own)', 'Secondary agent (ADT-SEC01): never heard from']),
+    );
   });
 });

@@ -129,4 +129,24 @@ describe('loadConfig', () => {
     expect(config.storage).toEqual({ kind: 'identity', blobServiceUri: 'https://acct.blob.core.windows.net' });
     expect(config.pairs[0]!.secrets).toEqual({});
   });
+
+  it('reads the agents\' Service Bus namespace by connection string or by managed identity', () => {
+    expect(loadConfig(env({ ServiceBusConnection: 'Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=k;SharedAccessKey=x' })).serviceBus).toMatchObject({
+      kind: 'connectionString',
+    });
+    const identity = loadConfig(env({ ServiceBusConnection__fullyQualifiedNamespace: 'ns.servicebus.windows.net', ServiceBusConnection__clientId: 'abc' }));
+    expect(identity.serviceBus).toEqual({ kind: 'identity', fullyQualifiedNamespace: 'ns.servicebus.windows.net', clientId: 'abc' });
+    expect(identity.inboxQueue).toBe('watchdog-inbox');
+    expect(identity.agentHeartbeatIntervalSeconds).toBe(5);
+  });
+
+  it('names bad Service Bus settings without echoing a connection string', () => {
+    const problems = problemsOf(env({ ServiceBusConnection: SECRET, WATCHDOG_INBOX_QUEUE: 'bad queue!', AGENT_HEARTBEAT_INTERVAL_SECONDS: '0' }));
+    expect(problems).toEqual([
+      'ServiceBusConnection: not a Service Bus connection string (Endpoint=sb://...)',
+      'WATCHDOG_INBOX_QUEUE: must be a Service Bus queue name (letters, digits, ".", "_", "-")',
+      'AGENT_HEARTBEAT_INTERVAL_SECONDS: must be a whole number from 1 to 300',
+    ]);
+  });
 });
+

@@ -1,0 +1,139 @@
+import '../../functions/agentInbox';
+import { randomUUID } from 'node:crypto';
+import { InvocationContext } from '@azure/functions';
+import { BlobServiceClient } from '@azure/storage-blob';
+import { getRegistration } from '../../local/functionsCore';
+import { BlobStateStore } from '../../shared/adapters/blob/blobStateStore';
+import { closeAppServices } from '../../shared/composition/appServices';
+import { COMMAND_CONTRACT_VERSION, type AgentHeartbeat, type AgentReply } from '../../shared/contracts/agentCommands';
+import { readAgentLiveness, readReplies } from '../../shared/services/agentLiveness';
+import { testStorage, type TestStorage } from '../support/azurite';
+import { pairInput } from '../support/pairs';
+
+const CONTAINER = 'state-agent-inbox';
+
+let storage: TestStorage;
+let state: BlobStateStore;
+let savedEnv: NodeJS.ProcessEnv;
+let logs: string[];
+
+beforeAll(async () => {
+  storage = await testStorage();
+  savedEnv = { ...process.env };
+  Object.assign(process.env, {
+    WatchdogStorage: storage.connectionString,
+    WATCHDOG_STATE_CONTAINER: CONTAINER,
+    WATCHDOG_PAIRS: JSON.stringify([pairInput()]),
+    ERP_PRIMARY_SQL_PASSWORD: 'Test-Passw0rd',
+    ERP_SECONDARY_SQL_PASSWORD: 'Test-Passw0rd',
+    SMTP_HOST: '127.0.0.1',
+    ALERT_EMAIL_FROM: 'watchdog@example.com',
+    WATCHDOG_INBOX_QUEUE: 'watchdog-inbox',
+  });
+  await closeAppServices();
+  state = new BlobStateStore(BlobServiceClient.fromConnectionString(storage.connectionString).getContainerClient(CONTAINER));
+});
+
+afterAll(async () => {
+  await closeAppServices();
+  process.env = savedEnv;
+  await storage.release();
+});
+
+beforeEach(() => {
+  logs = [];
+});
+
+/** Invokes the registered handler as the host would, with the trigger's metadata. */
+async function deliver(body: unknown, messageId: string = randomUUID(), deliveryCount = 1): Promise<void> {
+  const context = new InvocationContext({
+    functionName: 'agentInbox',
+    invocationId: randomUUID(),
+    triggerMetadata: { messageId, deliveryCount, enqueuedTimeUtc: new Date().toISOString() },
+    logHandler: (level, ...args) => logs.push(`${level}: ${args.map(String).join(' ')}`),
+  });
+  await getRegistration('agentInbox').handler(body, context);
+}
+
+function heartbeat(overrides: Partial<AgentHeartbeat> = {}): AgentHeartbeat {
+  return {
+    contract: COMMAND_CONTRACT_VERSION,
+    kind: 'agentHeartbeat',
+    pairId: 'erp',
+    host: 'ADT-SEC01',
+    sentAt: new Date().toISOString(),
+    sequence: 7,
+    bootId: 'boot-1',
+    agentVersion: '0.1.0',
+    service: { state: 'stopped', startupType: 'manual', stopOrdered: false },
+    epochSeen: 1,
+    fenced: false,
+    ...overrides,
+  };
+}
+
+describe('agentInbox trigger', () => {
+  it("listens on the inbox queue named by WATCHDOG_INBOX_QUEUE through the 'ServiceBusConnection' setting", () => {
+    const trigger = Object.values(getRegistration('agentInbox').metadata.bindings).find((b) => b.direction === 'in');
+    expect(trigger).toMatchObject({ type: 'serviceBusTrigger', connection: 'ServiceBusConnection', queueName: '%WATCHDOG_INBOX_QUEUE%' });
+  });
+
+  it("turns an agent heartbeat into the host's liveness record", async () => {
+    await deliver(heartbeat());
+
+    expect(await readAgentLiveness(state, 'erp', 'ADT-SEC01')).toMatchObject({
+      host: 'ADT-SEC01',
+      sequence: 7,
+      bootId: 'boot-1',
+      service: { state: 'stopped', stopOrdered: false },
+      epochSeen: 1,
+    });
+  });
+
+  it('reads a heartbeat that arrives as JSON text', async () => {
+    await deliver(JSON.stringify(heartbeat({ sequence: 8 })));
+
+    expect(await readAgentLiveness(state, 'erp', 'ADT-SEC01')).toMatchObject({ sequence: 8 });
+  });
+
+  it('records a reply under its correlation id with the Service Bus message id', async () => {
+    const reply: AgentReply = {
+      contract: COMMAND_CONTRACT_VERSION,
+      kind: 'succeeded',
+      inReplyTo: randomUUID(),
+      correlationId: 'failover-erp-1:preflight',
+      pairId: 'erp',
+      host: 'ADT-SEC01',
+      epoch: 1,
+      commandType: 'status',
+      at: new Date().toISOString(),
+      result: { serviceState: 'stopped' },
+    };
+    await deliver(reply, 'reply-message-1');
+
+    expect(await readReplies(state, 'erp', 'failover-erp-1:preflight')).toMatchObject([{ messageId: 'reply-message-1', reply }]);
+  });
+
+  it.each([
+    ['a heartbeat without its host', { ...heartbeat(), host: undefined }, 'host:'],
+    ['a message of an unknown kind', { contract: 1, kind: 'gossip' }, 'kind: must be'],
+    ['a body that is not JSON', 'not json {', 'the body is not JSON'],
+  ])('logs %s as malformed and completes it without retrying, writing nothing', async (_case, body, problem) => {
+    const messageId = randomUUID();
+    await expect(deliver(body, messageId)).resolves.toBeUndefined();
+
+    const line = logs.find((l) => l.includes('malformed inbox message dropped'));
+    expect(line).toMatch(/^error: /);
+    expect(line).toContain(problem);
+    expect(line).toContain(messageId);
+    expect(await readAgentLiveness(state, 'erp', 'ADT-PRI01')).toBeUndefined();
+  });
+
+  it('throws when the record cannot be written, so the runtime retries the message', async () => {
+    const container = BlobServiceClient.fromConnectionString(storage.connectionString).getContainerClient(CONTAINER);
+    await container.createIfNotExists();
+    await container.getBlockBlobClient('pairs/erp/agents/adt-pri01.json').upload('{ not json', 10);
+
+    await expect(deliver(heartbeat({ host: 'ADT-PRI01' }))).rejects.toMatchObject({ code: 'STATE_CORRUPT' });
+  });
+});
