@@ -7,6 +7,7 @@ import { appServices } from '../shared/composition/appServices';
 
 appServices();
 
+/* eslint-disable @typescript-eslint/no-require-imports -- registration must follow validation */
 require('./heartbeatMonitor');
 require('./backupMonitor');
 require('./agentInbox');

@@ -3,7 +3,6 @@ import { escapeMarkdown, MAX_TEAMS_BODY_BYTES, toTeamsPayload } from '../../../.
 import type { Notification, Severity } from '../../../../shared/domain/notification';
 
 // The package's main entry is extensionless ESM that Node cannot load; the dist bundle loads.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const AdaptiveCards = require('adaptivecards/dist/adaptivecards.js') as typeof AdaptiveCardsModule;
 
 const base: Notification = {
