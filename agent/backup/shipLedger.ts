@@ -1,5 +1,6 @@
-import { open, readFile, rename, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { silentLogger, type Logger } from '../../shared/ports/logger.port';
+import { writeFileAtomic } from '../core/atomicFile';
 
 /** One backup file the shipper has put into Blob storage, as the ledger remembers it. */
 export interface ShippedFile {
@@ -22,8 +23,8 @@ interface LedgerFile {
 /**
  * The shipper's memory of what it shipped, so a restart neither uploads a backup again nor
  * overlooks one. A small JSON file, one entry per path (the newest version shipped: adTempus may
- * overwrite the same file name every day), replaced atomically: written to a temp file, flushed,
- * then renamed over the old one, so a crash leaves either the old or the new ledger, never half.
+ * overwrite the same file name every day), replaced atomically (writeFileAtomic), so a crash
+ * leaves either the old or the new ledger, never half of one.
  *
  * The ledger is an optimisation, not the source of truth: a missing or unreadable ledger only
  * costs a look at Blob storage per file, because the shipper never uploads a backup whose blob
@@ -87,21 +88,7 @@ export class ShipLedger {
 
   private async save(): Promise<void> {
     const body: LedgerFile = { version: 1, shipped: [...this.entries.values()] };
-    const temp = `${this.file}.${process.pid}.tmp`;
-    const handle = await open(temp, 'w');
-    try {
-      await handle.writeFile(JSON.stringify(body, null, 1));
-      // Flushed before the rename: otherwise a power cut could leave the new name on empty data.
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    try {
-      await rename(temp, this.file);
-    } catch (error) {
-      await rm(temp, { force: true });
-      throw error;
-    }
+    await writeFileAtomic(this.file, JSON.stringify(body, null, 1));
   }
 }
 
