@@ -1,3 +1,5 @@
+import { WatchdogError } from '../shared/domain/errors';
+
 /**
  * An agent failure with a stable, machine-readable code: the dispatcher puts `code` and `meta`
  * into its reply, so the orchestration decides on the code, never on the message text.
@@ -5,15 +7,4 @@
  * replies and people. For the same reason an SDK error whose request carries a SAS URL is not
  * kept as `cause`; its status and service code go into `meta` instead.
  */
-export class AgentError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly meta: Readonly<Record<string, string | number | boolean>> = {},
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = new.target.name;
-  }
-}
-
+export class AgentError extends WatchdogError {}
