@@ -1,12 +1,12 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { mkdir, rename, rm, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AnonymousCredential, BlobClient, RestError, type BlobDownloadResponseParsed } from '@azure/storage-blob';
 import { AgentError } from '../agentErrors';
+import { HashingFileWriter } from './hashingFileWriter';
 
 export interface DownloadAndVerifyOptions {
   /** Read-only SAS URL of the one backup blob. A secret: never logged nor put into an error. */
@@ -44,16 +44,13 @@ const SHA256_HEX = /^[0-9a-f]{64}$/;
 const SAFE_FILE_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}$/;
 // Resumes the body from where it broke off (pinned to the blob's ETag) instead of starting over.
 const MAX_RESUMES = 5;
-// Lets the socket keep reading while the disk catches up (with the 16 KiB default every chunk
-// pauses the download until its write is done); bounded, so memory does not grow with size.
-const STREAM_BUFFER = 1024 * 1024;
 
 /**
  * Downloads a backup blob through a SAS URL and hands back the path of a verified copy.
  *
  * Refuses before any request when the disk cannot hold the file plus `minFreeBytes`. Streams the
- * body into a temp file in the target directory (memory stays at the stream buffers whatever
- * the size), hashing as it writes; only a file whose size and SHA-256 match is renamed to its
+ * body into a temp file in the target directory (memory stays at two 8 MiB slots and the stream
+ * buffers whatever the size), hashing in order as it writes; only a file whose size and SHA-256 match is renamed to its
  * final name, so that name never holds anything unverified. On any failure the temp file is
  * deleted. A verified file left by an earlier attempt is checked again and reused, so a repeated
  * command does not download twice.
@@ -107,11 +104,13 @@ export async function downloadAndVerify(options: DownloadAndVerifyOptions): Prom
         ...(response.contentLength !== undefined ? { actualBytes: response.contentLength } : {}),
       });
     }
-    const meter = new HashMeter(size, options.onProgress, options.progressIntervalMs ?? DEFAULT_PROGRESS_MS);
+    const meter = new HashingFileWriter(temp, size, options.onProgress, options.progressIntervalMs ?? DEFAULT_PROGRESS_MS);
     try {
       if (response.readableStreamBody === undefined) throw new Error('the response has no body');
-      await pipeline(response.readableStreamBody, meter, createWriteStream(temp, { flags: 'wx', highWaterMark: STREAM_BUFFER }));
+      await pipeline(response.readableStreamBody, meter);
     } catch (error) {
+      meter.destroy();
+      await meter.fileClosed();
       throw streamError(error, where, options.sasUrl);
     }
     if (meter.bytes !== size) throw new AgentError('SIZE_MISMATCH', `Downloaded ${meter.bytes} bytes from ${where}, expected ${size}`, { expectedBytes: size, actualBytes: meter.bytes });
@@ -218,40 +217,4 @@ async function alreadyVerified(file: string, size: number, sha256: string): Prom
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
   return hash.digest('hex') === sha256;
-}
-
-/** Hashes and counts what passes through, and reports progress at a bounded rate. */
-class HashMeter extends Transform {
-  bytes = 0;
-  private readonly hash = createHash('sha256');
-  private lastReport = performance.now();
-
-  constructor(
-    private readonly total: number,
-    private readonly onProgress: ((bytes: number, total: number) => void) | undefined,
-    private readonly intervalMs: number,
-  ) {
-    super({ highWaterMark: STREAM_BUFFER });
-  }
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.hash.update(chunk);
-    this.bytes += chunk.length;
-    if (this.onProgress !== undefined) {
-      const now = performance.now();
-      if (now - this.lastReport >= this.intervalMs) {
-        this.lastReport = now;
-        this.onProgress(this.bytes, this.total);
-      }
-    }
-    callback(null, chunk);
-  }
-
-  digest(): string {
-    return this.hash.digest('hex');
-  }
-
-  finish(): void {
-    this.onProgress?.(this.bytes, this.total);
-  }
 }

@@ -114,6 +114,33 @@ describe('downloadAndVerify', () => {
     expect(await readdir(dir)).toEqual([]);
   });
 
+  it('reassembles in order a backup larger than several of its 8 MiB write slots', async () => {
+    const large = randomBytes(2 * 8 * 1024 * 1024 + 1024 * 1024 + 5);
+    const largeBlob = container.getBlockBlobClient('payroll/large.bak');
+    await largeBlob.uploadData(large, { blockSize: 4 * 1024 * 1024 });
+    try {
+      const result = await download({ sasUrl: await readSas(undefined, largeBlob), expectedSha256: sha256Of(large), expectedSizeBytes: large.length });
+
+      expect(result).toMatchObject({ file: join(dir, 'large.bak'), sizeBytes: large.length, sha256: sha256Of(large) });
+      expect(sha256Of(await readFile(result.file))).toBe(sha256Of(large));
+    } finally {
+      await largeBlob.delete();
+    }
+  });
+
+  it('fails with DOWNLOAD_FAILED and leaves no partial file when aborted mid-way', async () => {
+    const abort = new AbortController();
+
+    const abortAfterFirstBytes = (bytes: number): void => {
+      if (bytes > 0 && bytes < BODY.length) abort.abort();
+    };
+
+    const error = await failure(download({ abortSignal: abort.signal, onProgress: abortAfterFirstBytes, progressIntervalMs: 0 }));
+
+    expect(error.code).toBe('DOWNLOAD_FAILED');
+    expect(await readdir(dir)).toEqual([]);
+  });
+
   it.each([
     ['an expired SAS', async () => readSas(new Date(Date.now() - 60_000))],
     ['a tampered SAS', async () => (await readSas()).replace(/sig=[^&]+/, 'sig=AAAA' + 'A'.repeat(40))],
