@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { invocationLogger } from '../shared/adapters/logging/invocationLogger';
 import { ConfigError } from '../shared/domain/errors';
 import { composeAgentCore } from './composition/composeAgentCore';
-import { backupDownloader, createBackupShipper, createDatabaseRestorer } from './composition/realCollaborators';
+import { backupDownloader, createBackupShipper, createDatabaseRestorer, createLocalDatabaseProbe } from './composition/realCollaborators';
 import { loadAgentConfig } from './config/agentConfig';
 import { CommandReceiver } from './transport/commandReceiver';
 import { HeartbeatSender } from './transport/heartbeatSender';
@@ -21,11 +21,13 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<() => 
   const agentVersion = packageVersion();
   const shipper = createBackupShipper(config, log);
   const restorer = createDatabaseRestorer(config);
+  const databaseProbe = createLocalDatabaseProbe(config);
   const core = await composeAgentCore(config, {
     log,
     agentVersion,
     ...(shipper ? { shipper } : {}),
     ...(restorer ? { restorer, downloader: backupDownloader } : {}),
+    ...(databaseProbe ? { databaseProbe } : {}),
   });
   // A fenced host stops adTempus before it listens to anyone.
   await core.start();

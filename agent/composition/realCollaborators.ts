@@ -5,8 +5,9 @@ import { createBlobServiceClient } from '../../shared/adapters/blob/blobServiceC
 import type { Logger } from '../../shared/ports/logger.port';
 import { BackupShipper } from '../backup/backupShipper';
 import type { AgentConfig, StorageSource } from '../config/agentConfig';
-import type { BackupDownloader, DatabaseRestorer } from '../commands/collaborators.port';
+import type { BackupDownloader, DatabaseProbe, DatabaseRestorer } from '../commands/collaborators.port';
 import { downloadAndVerify } from '../restore/downloadBackup';
+import { createDatabaseProbe } from '../restore/databaseProbe';
 import { restoreDatabase } from '../restore/restoreDatabase';
 
 /** Per-try timeout that fits a 4 MiB block at a slow host uplink (the watchdog's 5 s does not). */
@@ -77,6 +78,13 @@ export function createDatabaseRestorer(config: AgentConfig): DatabaseRestorer | 
       return { mode: restored.mode, elapsedMs: restored.elapsedMs, messages: restored.messages.slice(-5) };
     },
   };
+}
+
+/** A probe of the local adTempus database, when this host restores over T-SQL (its connection is known). */
+export function createLocalDatabaseProbe(config: AgentConfig): DatabaseProbe | undefined {
+  const restore = config.restore;
+  if (restore?.mode !== 'tsql') return undefined;
+  return createDatabaseProbe(mssqlConfig(restore.sql), restore.database);
 }
 
 type TsqlSettings = Extract<NonNullable<AgentConfig['restore']>, { mode: 'tsql' }>['sql'];
