@@ -79,6 +79,7 @@ export async function composeAgentCore(config: AgentConfig, collaborators: Agent
   const fenceGuard = new FenceGuard({
     pairId: config.pairId,
     host: config.hostName,
+    primaryHost: config.primaryHost,
     reader: o.fenceReader ?? createFenceReader(config.fence),
     state,
     control,

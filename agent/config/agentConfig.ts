@@ -22,6 +22,8 @@ type Parsed = ParsedAgentConfig;
 export interface AgentConfig {
   readonly hostName: string;
   readonly pairId: string;
+  /** The pair's Primary host: active while no fence record exists. */
+  readonly primaryHost: string;
   readonly serviceBus: { readonly auth: ServiceBusAuth; readonly inboxQueue: string; readonly commandQueue: string };
   /** Where the pair's fence record is read from: `<container>/pairs/<pairId>/fence.json`. */
   readonly fence: { readonly source: StorageSource; readonly container: string };
@@ -178,6 +180,7 @@ function build(c: Parsed, machineName: string): AgentConfig {
   return {
     hostName,
     pairId: c.pairId,
+    primaryHost: c.primaryHost,
     serviceBus: { auth: sbAuth, inboxQueue: sb.inboxQueue ?? WATCHDOG_INBOX_QUEUE, commandQueue: sb.commandQueue ?? commandQueueName(hostName) },
     fence: buildFence(c.fence),
     service: {

@@ -133,6 +133,8 @@ export const agentConfigInputSchema = z
   .object({
     hostName: computerName.optional(),
     pairId: pairIdSchema,
+    /** The pair's Primary: the only host allowed to run adTempus while no fence record exists. */
+    primaryHost: computerName,
     serviceBus: serviceBusInputSchema.default({}),
     fence: fenceInputSchema.default({}),
     service: serviceInputSchema.default({ control: 'windows', registryKey: 'HKLM\\SOFTWARE\\Arcana Development\\adTempus\\Instances\\Default', machineIdValue: 'MachineID', versionValue: 'Version' }),

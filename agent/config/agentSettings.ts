@@ -26,6 +26,7 @@ const s = (name: string, path: string, kind: SettingKind = 'text', secret = fals
 export const SETTINGS: readonly Setting[] = [
   s('HOST_NAME', 'hostName'),
   s('PAIR_ID', 'pairId'),
+  s('PRIMARY_HOST', 'primaryHost'),
   s('SERVICEBUS_CONNECTION_STRING', 'serviceBus.connectionString', 'text', true),
   s('SERVICEBUS_NAMESPACE', 'serviceBus.fullyQualifiedNamespace'),
   s('SERVICEBUS_CLIENT_ID', 'serviceBus.clientId'),

@@ -19,6 +19,8 @@ export type HeartbeatFields = Pick<AgentHeartbeat, 'service' | 'epochSeen' | 'fe
 export interface FenceGuardDeps {
   readonly pairId: string;
   readonly host: string;
+  /** Active while no fence record exists. */
+  readonly primaryHost: string;
   readonly reader: FenceReader;
   readonly state: AgentState;
   readonly control: ServiceControl;
@@ -64,7 +66,7 @@ export class FenceGuard {
       deps.log.warn('Fence record unreadable', { pairId: deps.pairId, reason: codeOf(error), lastKnownFenced: this.lastFenced });
       return { ok: false, fenced: this.lastFenced, problem };
     }
-    const fenced = isFenced(record, deps.host);
+    const fenced = isFenced(record, deps.host, deps.primaryHost);
     if (record !== undefined) await deps.state.raiseEpoch(record.epoch);
     await deps.state.rememberFence({
       fenced,

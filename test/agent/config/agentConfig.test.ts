@@ -13,6 +13,7 @@ const STORAGE = `DefaultEndpointsProtocol=https;AccountName=contosowatchdog;Acco
 function env(overrides: Record<string, string | undefined> = {}): Env {
   return {
     ADTEMPUS_AGENT_PAIR_ID: 'payroll',
+    ADTEMPUS_AGENT_PRIMARY_HOST: 'ADT-PAY-PRI',
     ADTEMPUS_AGENT_SERVICEBUS_CONNECTION_STRING: SB,
     ADTEMPUS_AGENT_FENCE_CONNECTION_STRING: STORAGE,
     ADTEMPUS_AGENT_SERVICE_NAME: 'ADTempus',
@@ -69,6 +70,7 @@ describe('loadAgentConfig', () => {
     const file = {
       pairId: 'erp',
       hostName: 'ADT-ERP-SEC',
+      primaryHost: 'ADT-ERP-PRI',
       serviceBus: { fullyQualifiedNamespace: 'contoso.servicebus.windows.net', clientId: '3f1e0c2a-1b2c-4d3e-8f9a-0b1c2d3e4f5a' },
       fence: { blobServiceUri: 'https://contosowatchdog.blob.core.windows.net' },
       service: { name: 'ADTempus$Erp' },
@@ -86,6 +88,7 @@ describe('loadAgentConfig', () => {
     expect(config).toMatchObject({
       pairId: 'erp',
       hostName: 'ADT-ERP-SEC',
+      primaryHost: 'ADT-ERP-PRI',
       serviceBus: { auth: { kind: 'identity', fullyQualifiedNamespace: 'contoso.servicebus.windows.net' }, commandQueue: 'agent-adt-erp-sec' },
       fence: { source: { kind: 'identity', blobServiceUri: 'https://contosowatchdog.blob.core.windows.net' } },
       backup: { pattern: '*.bak', prefix: 'erp/', container: 'adtempus-backups', source: { kind: 'identity' } },

@@ -100,6 +100,8 @@ export interface AgentOptions {
   readonly stateDir?: string;
   readonly clock?: { now: Date };
   readonly env?: Readonly<Record<string, string>>;
+  /** The pair's Primary; this agent's own host unless a test plays the Secondary. */
+  readonly primaryHost?: string;
 }
 
 export async function startAgent(options: AgentOptions = {}): Promise<Agent> {
@@ -113,6 +115,7 @@ export async function startAgent(options: AgentOptions = {}): Promise<Agent> {
   const config = loadAgentConfig({
     ADTEMPUS_AGENT_PAIR_ID: PAIR,
     ADTEMPUS_AGENT_HOST_NAME: HOST,
+    ADTEMPUS_AGENT_PRIMARY_HOST: options.primaryHost ?? HOST,
     ADTEMPUS_AGENT_SERVICEBUS_CONNECTION_STRING: 'Endpoint=sb://127.0.0.1:5672/;SharedAccessKeyName=agent;SharedAccessKey=not-used-here;UseDevelopmentEmulator=true',
     ADTEMPUS_AGENT_FENCE_CONNECTION_STRING: connectionString,
     ADTEMPUS_AGENT_FENCE_CONTAINER: container,

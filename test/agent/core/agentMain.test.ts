@@ -63,6 +63,7 @@ describe('agent main', () => {
     stopAgent = await main({
       ADTEMPUS_AGENT_PAIR_ID: 'payroll',
       ADTEMPUS_AGENT_HOST_NAME: HOST,
+      ADTEMPUS_AGENT_PRIMARY_HOST: HOST,
       ADTEMPUS_AGENT_SERVICEBUS_CONNECTION_STRING: broker.connectionString,
       ADTEMPUS_AGENT_FENCE_CONNECTION_STRING: await storageForTests(),
       ADTEMPUS_AGENT_FENCE_CONTAINER: fence.name,

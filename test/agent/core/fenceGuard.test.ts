@@ -89,6 +89,32 @@ describe('Fencing: a host that is not the active side', () => {
     expect(agent.logs).toContainEqual(expect.objectContaining({ level: 'error', message: expect.stringContaining('This host is fenced'), fields: expect.objectContaining({ activeHost: OTHER_HOST }) }));
   });
 
+  it('keeps the Secondary fenced while no fence record names it: no start before the failover fences', async () => {
+    const fence = await fenceContainer();
+    const agent = await startAgent({ container: fence.name, primaryHost: OTHER_HOST });
+    const refused = envelope(commands.start());
+
+    await agent.deliver(refused);
+
+    expect(lastReply(agent, refused.messageId)).toMatchObject({ kind: 'failed', error: { code: 'FENCED' } });
+    expect(await agent.svc.starts()).toEqual([]);
+    expect((await agent.core.heartbeatFields()).fenced).toBe(true);
+
+    await fence.writeFence({ epoch: 1, activeHost: HOST });
+    const allowed = envelope(commands.start(), { epoch: 1 });
+    await agent.deliver(allowed);
+    expect(lastReply(agent, allowed.messageId)).toMatchObject({ kind: 'succeeded', result: { state: 'running' } });
+  });
+
+  it('lets the Primary start adTempus while no fence record exists', async () => {
+    const agent = await startAgent({ container: (await fenceContainer()).name, primaryHost: HOST });
+    const message = envelope(commands.start());
+
+    await agent.deliver(message);
+
+    expect(lastReply(agent, message.messageId)).toMatchObject({ kind: 'succeeded' });
+  });
+
   it('lets the active host start adTempus', async () => {
     const fence = await fenceContainer();
     await fence.writeFence({ epoch: 4, activeHost: HOST.toLowerCase() });
@@ -174,7 +200,7 @@ describe('Fence record access', () => {
     await expect(reader.read(PAIR)).resolves.toMatchObject({ epoch: 2, activeHost: OTHER_HOST });
   });
 
-  it('reads no record as "nothing fenced"', async () => {
+  it('reads a missing record as no record', async () => {
     const fence = await fenceContainer();
     const reader = createFenceReader({ source: { kind: 'connectionString', connectionString: await storageForTests() }, container: fence.name });
 
