@@ -1,5 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { superviseChild } from '../../test/support/supervisedChild';
 
 /** What the benchmark asks its TDS peer process, and what that answers (over the fork's IPC channel). */
 export type PeerRequest = { readonly type: 'stats' } | { readonly type: 'stop' };
@@ -27,27 +28,10 @@ const STOP_GRACE_MS = 5_000;
 
 export async function forkTdsPeer(options: { readonly latencyMs: number; readonly pairs: number }): Promise<TdsPeerProcess> {
   const child = fork(join(__dirname, 'tdsPeerProcess.js'), [String(options.latencyMs), String(options.pairs)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const exited = new Promise<void>((resolve) => {
-    child.once('exit', () => resolve());
-    child.once('error', () => resolve());
+  const { stop } = superviseChild(child, {
+    graceMs: STOP_GRACE_MS,
+    askToStop: () => (child.connected ? child.send({ type: 'stop' } satisfies PeerRequest) : child.kill('SIGTERM')),
   });
-  const killOnExit = (): void => void child.kill('SIGKILL');
-  process.once('exit', killOnExit);
-
-  let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    stopping ??= (async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        if (child.connected) child.send({ type: 'stop' } satisfies PeerRequest);
-        else child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-        await exited;
-        clearTimeout(timer);
-      }
-      process.removeListener('exit', killOnExit);
-    })();
-    return stopping;
-  };
 
   try {
     const ready = await nextReply(child, 'ready', START_TIMEOUT_MS);

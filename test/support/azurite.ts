@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { superviseChild } from './supervisedChild';
 
 /**
  * A real Azurite blob service in a child process, for tests, benchmarks and the local lab.
@@ -62,28 +63,10 @@ export async function startAzurite(opts: StartAzuriteOptions = {}): Promise<Azur
     ...(opts.loose ? ['--loose'] : []),
   ];
   const child = spawn(process.execPath, args, { cwd: workDir, stdio: ['ignore', 'pipe', 'pipe'] });
-  // 'error' stands in for 'exit' when the child could not be spawned at all.
-  const exited = new Promise<void>((resolve) => {
-    child.once('exit', () => resolve());
-    child.once('error', () => resolve());
-  });
-  // A crashed test runner must not leave an emulator behind holding memory and a port.
-  const killOnExit = (): void => void child.kill('SIGKILL');
-  process.once('exit', killOnExit);
-
-  let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    stopping ??= (async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-        await exited;
-        clearTimeout(timer);
-      }
-      process.removeListener('exit', killOnExit);
-      if (ownsDir) await rm(workDir, { recursive: true, force: true });
-    })();
-    return stopping;
+  const supervised = superviseChild(child, { graceMs: STOP_GRACE_MS });
+  const stop = async (): Promise<void> => {
+    await supervised.stop();
+    if (ownsDir) await rm(workDir, { recursive: true, force: true });
   };
 
   try {
