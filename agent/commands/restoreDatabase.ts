@@ -32,7 +32,7 @@ export function restoreDatabaseHandler(deps: RestoreDeps): CommandHandler<Restor
     if (context.fenced) return failed('FENCED', 'This host is fenced: another host is the active side, so no database is restored here');
     const { settings, downloader, restorer } = deps;
     if (settings === undefined || downloader === undefined || restorer === undefined) {
-      return failed('RESTORE_FAILED', 'Restoring is not configured on this host');
+      return failed('NOT_CONFIGURED', 'Restoring is not configured on this host');
     }
 
     const running = await refuseUnlessStopped(deps.control, 'before the download');
@@ -110,7 +110,7 @@ async function refuseUnlessStopped(control: ServiceControl, when: string): Promi
     return failed('RESTORE_FAILED', `Refused: the service's state could not be read ${when} (${describe(error)})`);
   }
   if (status.state === 'stopped') return undefined;
-  return failed('RESTORE_FAILED', `Refused: the adTempus service is ${status.state} ${when}; restoring under a running adTempus is unsafe, stop it first`, {
+  return failed('SERVICE_RUNNING', `Refused: the adTempus service is ${status.state} ${when}; restoring under a running adTempus is unsafe, stop it first`, {
     state: status.state,
   });
 }

@@ -9,7 +9,7 @@ const LISTED = 20;
 /** Ships now what the shipper would ship on its next round (before a planned failover, say). */
 export function shipBackupsHandler(shipper: BackupShipper | undefined): CommandHandler<Extract<AgentCommand, { type: 'shipBackups' }>> {
   return async () => {
-    if (shipper === undefined) return failed('SHIP_FAILED', 'No backup shipper is configured on this host');
+    if (shipper === undefined) return failed('NOT_CONFIGURED', 'No backup shipper is configured on this host');
     let summary: ShipSummary;
     try {
       summary = await shipper.shipNow();

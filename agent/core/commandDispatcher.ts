@@ -126,7 +126,7 @@ export class CommandDispatcher implements CommandProcessor {
     if (!fence.ok && (NEEDS_READABLE_FENCE.has(command.type) || (fence.fenced && !ALLOWED_WHEN_FENCED.has(command.type)))) {
       return this.finish(envelope, respond, log, {
         ok: false,
-        code: 'FENCED',
+        code: 'FENCE_UNAVAILABLE',
         message: `Refused (fail closed): ${fence.problem}, so this agent cannot tell whether this host may run adTempus; retry once storage is reachable`,
       });
     }

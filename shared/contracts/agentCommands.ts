@@ -92,15 +92,23 @@ export const AGENT_ERROR_CODES = [
   'WRONG_PAIR',
   'STALE_EPOCH',
   'FENCED',
+  /** The fence record could not be read, so starts and restores are refused (fail closed); retry. */
+  'FENCE_UNAVAILABLE',
   'MALFORMED',
   'UNKNOWN_COMMAND',
   'TOO_LARGE',
+  /** The command needs adTempus stopped (a restore under a running service is unsafe). */
+  'SERVICE_RUNNING',
+  /** This host is not set up for the command (no restore or backup settings). */
+  'NOT_CONFIGURED',
   'INSUFFICIENT_DISK',
   'SAS_REJECTED',
+  'BLOB_NOT_FOUND',
   'DOWNLOAD_FAILED',
   'CHECKSUM_MISMATCH',
   'SIZE_MISMATCH',
   'RESTORE_FAILED',
+  'RESTORE_TIMEOUT',
   'STOP_TIMEOUT',
   'START_TIMEOUT',
   'SERVICE_CONTROL_FAILED',

@@ -171,7 +171,7 @@ describe('restoreDatabase', () => {
 
     await agent.deliver(message);
 
-    expect(final(agent, message.messageId)).toMatchObject({ kind: 'failed', error: { code: 'RESTORE_FAILED', message: expect.stringContaining('is running') } });
+    expect(final(agent, message.messageId)).toMatchObject({ kind: 'failed', error: { code: 'SERVICE_RUNNING', message: expect.stringContaining('is running') } });
     expect(agent.collaborators.downloader.calls).toBe(0);
   });
 

@@ -144,7 +144,7 @@ describe('Fencing: a fence record that cannot be read', () => {
     await agent.deliver(message);
 
     expect(agent.repliesTo(message.messageId)).toEqual([
-      expect.objectContaining({ kind: 'failed', error: { code: 'FENCED', message: expect.stringContaining('fence record could not be read') } }),
+      expect.objectContaining({ kind: 'failed', error: { code: 'FENCE_UNAVAILABLE', message: expect.stringContaining('fence record could not be read') } }),
     ]);
     expect(await agent.svc.starts()).toEqual([]);
   });
