@@ -173,6 +173,8 @@ async function measureDeployment(pairs: number, azurite: AzuriteInstance, peer: 
     clock: () => new Date(),
     logger,
     maxConcurrency: config.maxConcurrency,
+    // As in production: each check also reads both agents' liveness records.
+    agentHeartbeatIntervalSeconds: config.agentHeartbeatIntervalSeconds,
   };
   const check = (outcomes: readonly PairOutcome<HeartbeatCheck>[], count: number): void => verify(outcomes, count, logger, channels);
   try {
