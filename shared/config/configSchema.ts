@@ -1,3 +1,4 @@
+import { DEFAULT_FAILOVER_SETTINGS, failoverSettingsSchema } from '../domain/runbookSettings';
 import { z } from 'zod';
 
 /**
@@ -74,6 +75,8 @@ export const pairSchema = z
         maxShrinkPercent: z.number().min(1).max(100).default(50),
       })
       .strict(),
+    /** Failover decision and runbook settings (see shared/domain/runbookSettings.ts). */
+    failover: failoverSettingsSchema.default(DEFAULT_FAILOVER_SETTINGS),
     notify: z
       .object({
         /** Names of app settings that each hold a Teams Workflows webhook URL. */

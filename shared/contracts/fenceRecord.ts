@@ -15,6 +15,8 @@ export const fenceRecordSchema = z
     activeHost: z.string().min(1),
     updatedAt: z.string(),
     reason: z.string().max(500),
+    /** The failover instance that wrote this epoch (lets a retried fence write recognise its own). */
+    failoverId: z.string().max(128).optional(),
   })
   .strict();
 

@@ -1,3 +1,5 @@
+import type { FailoverSettings } from './runbookSettings';
+
 /** The parts of a pair's configuration that domain rules read. Adapters get the full config. */
 export type Strategy = 'shared' | 'copied';
 
@@ -33,6 +35,8 @@ export interface PairDefinition {
   readonly secondary: HostRef;
   readonly policy: MonitorPolicy;
   readonly backup: BackupPolicy & { readonly container: string; readonly prefix: string };
+  /** Failover decision and runbook settings; absent means DEFAULT_FAILOVER_SETTINGS. */
+  readonly failover?: FailoverSettings;
 }
 
 /** Host names compare case-insensitively and without a DNS suffix (SERVER01 = server01.corp.local). */

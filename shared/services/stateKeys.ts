@@ -2,4 +2,8 @@
 export const stateKeys = {
   heartbeat: (pairId: string): string => `pairs/${pairId}/heartbeat-monitor`,
   backup: (pairId: string): string => `pairs/${pairId}/backup-monitor`,
+  /** PairControl: maintenance, restarts in place, last failover, last automatic trigger. */
+  control: (pairId: string): string => `pairs/${pairId}/control`,
+  /** FailoverResult of one finished failover, kept as the audit record. */
+  failoverAudit: (pairId: string, instanceId: string, startedAt: string): string => `pairs/${pairId}/failovers/${startedAt.replace(/[:.]/g, '')}-${instanceId}`,
 } as const;
