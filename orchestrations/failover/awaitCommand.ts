@@ -47,16 +47,7 @@ export function* awaitCommand(context: OrchestrationContext, runbook: Runbook, r
   for (let attempt = 1; attempt <= request.attempts; attempt++) {
     const key = `${request.key}-${attempt}`;
     const issuedAt = context.df.currentUtcDateTime;
-    const input: SendCommandInput = {
-      pairId: runbook.run.pairId,
-      role: request.role,
-      messageId: context.df.newGuid(`${runbook.run.instanceId}/${key}`),
-      correlationId: commandCorrelationId(runbook.run.instanceId, key),
-      epoch: request.epoch,
-      issuedAt: issuedAt.toISOString(),
-      notAfter: new Date(issuedAt.getTime() + request.graceSeconds * 1000).toISOString(),
-      command: request.command,
-    };
+    const input = commandInput(context, runbook, request, key);
     try {
       yield context.df.callActivityWithRetry(ACTIVITIES.sendCommand, SEND_RETRY, input);
     } catch (error) {
@@ -95,6 +86,35 @@ export function* awaitCommand(context: OrchestrationContext, runbook: Runbook, r
     }
   }
   return lastFailure ?? { kind: 'no-reply', attempts: request.attempts };
+}
+
+/**
+ * Sends a command without waiting for its reply: for a Primary whose agent is already silent,
+ * the stop is queued (a returning host reads it, and the fence record, before anything else) while
+ * the runbook goes on by the lock's evidence. Returns false when it could not be sent.
+ */
+export function* sendCommandOnce(context: OrchestrationContext, runbook: Runbook, request: Omit<CommandRequest, 'attempts' | 'retryOn' | 'cancel'>): Generator<Task, boolean, unknown> {
+  try {
+    yield context.df.callActivityWithRetry(ACTIVITIES.sendCommand, SEND_RETRY, commandInput(context, runbook, request, `${request.key}-1`));
+    return true;
+  } catch (error) {
+    runbook.note(`${request.command.type} to the ${request.role} could not be sent: ${messageOf(error)}`);
+    return false;
+  }
+}
+
+function commandInput(context: OrchestrationContext, runbook: Runbook, request: Pick<CommandRequest, 'role' | 'epoch' | 'command' | 'workSeconds' | 'graceSeconds'>, key: string): SendCommandInput {
+  const issuedAt = context.df.currentUtcDateTime;
+  return {
+    pairId: runbook.run.pairId,
+    role: request.role,
+    messageId: context.df.newGuid(`${runbook.run.instanceId}/${key}`),
+    correlationId: commandCorrelationId(runbook.run.instanceId, key),
+    epoch: request.epoch,
+    issuedAt: issuedAt.toISOString(),
+    notAfter: new Date(issuedAt.getTime() + request.graceSeconds * 1000).toISOString(),
+    command: request.command,
+  };
 }
 
 /** The listener raises replies as they came; anything without a kind is ignored, not trusted. */

@@ -7,7 +7,7 @@ import { approvalNeededMessage, failoverEndedMessage, failoverStartedMessage, st
 import type { Notification } from '../../shared/domain/notification';
 import { ACTIVITIES, ORCHESTRATIONS } from '../names';
 import { awaitApproval } from './awaitApproval';
-import { awaitCommand, messageOf, type CommandWait } from './awaitCommand';
+import { awaitCommand, messageOf, sendCommandOnce, type CommandWait } from './awaitCommand';
 import { awaitPrimaryDown } from './awaitPrimaryDown';
 import { CancelWatch } from './cancelWatch';
 import { Runbook } from './runbook';
@@ -137,20 +137,27 @@ function* runFailover(context: OrchestrationContext, rb: Runbook): Step<Failover
   }
   rb.epoch = fence.epoch;
   rb.note(`epoch raised to ${fence.epoch}: the fence record names ${fence.activeHost}; ordering the Primary to stop`);
-  const stop = yield* awaitCommand(context, rb, {
+  const stopRequest = {
     key: 'fence-stop',
     role: 'primary',
     epoch: fence.epoch,
     command: { type: 'stopService', timeoutSeconds: settings.stopTimeoutSeconds, killAfterTimeout: true },
     workSeconds: settings.stopTimeoutSeconds,
     graceSeconds: settings.replyGraceSeconds,
-    attempts: 1,
-  });
+  } as const;
+  // A silent agent cannot confirm anything: its stop is queued, and the lock's evidence decides at once.
+  const agentSilent = decision.reason === 'PRIMARY_HOST_LOST' || decision.reason === 'PRIMARY_HOST_UNREACHABLE';
+  const stop: CommandWait = agentSilent
+    ? (yield* sendCommandOnce(context, rb, stopRequest))
+      ? { kind: 'no-reply', attempts: 1 }
+      : { kind: 'no-reply', attempts: 0 }
+    : yield* awaitCommand(context, rb, { ...stopRequest, attempts: 1 });
   let fencedHow: string;
   if (stop.kind === 'succeeded') {
     fencedHow = `the Primary's agent confirmed adTempus stopped and Disabled`;
   } else {
-    rb.note(`${describeFailure(stop, "the Primary's agent")}: waiting for the Primary's heartbeat to pass the takeover delay`);
+    const who = agentSilent ? `the Primary's agent is silent (stop queued for it)` : describeFailure(stop, "the Primary's agent");
+    rb.note(`${who}: waiting for the Primary's heartbeat to pass the takeover delay`);
     const threshold = pair.policy.staleThresholdSeconds;
     const giveUpAt = new Date(rb.nowMs() + (2 * threshold + settings.stopTimeoutSeconds) * 1000);
     const down = yield* awaitPrimaryDown(context, pair.id, threshold, settings.verifyPollSeconds, giveUpAt, (line) => rb.note(line));
@@ -158,7 +165,7 @@ function* runFailover(context: OrchestrationContext, rb: Runbook): Step<Failover
       rb.end('failed', down.detail);
       return rb.result('stalled', 'FENCE_FAILED', `The Primary could not be confirmed stopped, so the Secondary was not started: ${down.detail}.`);
     }
-    fencedHow = `${describeFailure(stop, "the Primary's agent")}; ${down.detail}`;
+    fencedHow = `${who}; ${down.detail}`;
   }
   yield* stepDone(context, rb, rb.end('done', `epoch ${fence.epoch} names ${fence.activeHost}; ${fencedHow}`));
 

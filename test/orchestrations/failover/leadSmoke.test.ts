@@ -41,7 +41,7 @@ describe('failover smoke', () => {
     });
     h.fakeActivity(ACTIVITIES.raiseEpoch, () => ({ epoch: 1, activeHost: 'ADT-SEC01', previousEpoch: 0, alreadyRaised: false }));
     h.fakeActivity(ACTIVITIES.readOwner, () => { hb = h.clock.now().getTime(); return { ok: true, owner, heartbeatUtc: new Date(hb).toISOString(), detail: 'read' }; });
-    h.fakeActivity(ACTIVITIES.primaryLockEvidence, () => ({ state: 'unknown', detail: 'n/a' }));
+    h.fakeActivity(ACTIVITIES.primaryLockEvidence, () => ({ state: 'primary-owner', ageSeconds: 600, owner: 'ADT-PRI01', detail: 'read now' }));
     h.fakeActivity(ACTIVITIES.notify, () => ({ delivered: 1 }));
     h.fakeActivity(ACTIVITIES.closeFailover, () => undefined);
 
