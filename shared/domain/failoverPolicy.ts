@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import type { FenceRecord } from '../contracts/fenceRecord';
 import type { AgentAssessment } from './agentLiveness';
 import { approvalGate, primaryHeartbeatAgeSeconds, type ApprovalGate, type PreviousFailover } from './approvalGate';
@@ -6,24 +5,10 @@ import type { BackupAssessment } from './backupAssessment';
 import { formatSeconds, type HeartbeatAssessment } from './heartbeatAssessment';
 import { sameHost, type PairDefinition } from './pair';
 import { restartBudget, stoppedOnItsOwn } from './restartInPlace';
+import { DEFAULT_FAILOVER_POLICY_SETTINGS, type FailoverPolicySettings } from './runbookSettings';
 
-/**
- * The recovery settings the decision needs beyond the pair's monitor policy. Defaults:
- * - maxRestartsInPlace 3 within restartWindowSeconds 900 (3 restarts in 15 minutes);
- * - coolDownSeconds 21600 (6 h, the period Windows failover clustering counts group failovers
- *   over): after a failover, another one waits for a person until acknowledged or elapsed.
- */
-export const failoverPolicySettingsSchema = z
-  .object({
-    maxRestartsInPlace: z.number().int().min(0).max(20).default(3),
-    restartWindowSeconds: z.number().int().min(60).max(86_400).default(900),
-    coolDownSeconds: z.number().int().min(0).max(7 * 86_400).default(21_600),
-  })
-  .strict();
+export { DEFAULT_FAILOVER_POLICY_SETTINGS, failoverPolicySettingsSchema, type FailoverPolicySettings } from './runbookSettings';
 
-export type FailoverPolicySettings = z.infer<typeof failoverPolicySettingsSchema>;
-
-export const DEFAULT_FAILOVER_POLICY_SETTINGS: FailoverPolicySettings = Object.freeze(failoverPolicySettingsSchema.parse({}));
 
 /** A person's request for a failover (HTTP API). */
 export interface FailoverRequest {

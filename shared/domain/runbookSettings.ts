@@ -1,5 +1,22 @@
 import { z } from 'zod';
-import { failoverPolicySettingsSchema } from './failoverPolicy';
+
+/**
+ * The recovery settings the decision needs beyond the pair's monitor policy. Defaults:
+ * - maxRestartsInPlace 3 within restartWindowSeconds 900 (3 restarts in 15 minutes);
+ * - coolDownSeconds 21600 (6 h, the period Windows failover clustering counts group failovers
+ *   over): after a failover, another one waits for a person until acknowledged or elapsed.
+ */
+export const failoverPolicySettingsSchema = z
+  .object({
+    maxRestartsInPlace: z.number().int().min(0).max(20).default(3),
+    restartWindowSeconds: z.number().int().min(60).max(86_400).default(900),
+    coolDownSeconds: z.number().int().min(0).max(7 * 86_400).default(21_600),
+  })
+  .strict();
+
+export type FailoverPolicySettings = z.infer<typeof failoverPolicySettingsSchema>;
+
+export const DEFAULT_FAILOVER_POLICY_SETTINGS: FailoverPolicySettings = Object.freeze(failoverPolicySettingsSchema.parse({}));
 
 /**
  * How the failover runbook paces itself, per pair. Defaults suit adTempus's 5-minute takeover
