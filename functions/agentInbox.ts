@@ -1,7 +1,10 @@
 import { app, type InvocationContext } from '@azure/functions';
-import { agentHeartbeatSchema, inboxMessageSchema, replySchema, REPLY_KINDS, type InboxMessage } from '../shared/contracts/agentCommands';
+import { agentHeartbeatSchema, inboxMessageSchema, replySchema, REPLY_KINDS, type AgentReply, type InboxMessage } from '../shared/contracts/agentCommands';
+import { pairIdOfInstance, routeReply } from '../shared/contracts/failoverContract';
 import { appServices } from '../shared/composition/appServices';
 import { invocationLogger } from '../shared/composition/logging';
+import { durableClientInput, orchestrationClientFor } from '../shared/composition/orchestrationClient';
+import type { Logger } from '../shared/ports/logger.port';
 import { recordInboxMessage } from '../shared/services/agentLiveness';
 
 /**
@@ -13,6 +16,10 @@ import { recordInboxMessage } from '../shared/services/agentLiveness';
  * dead-letters it with the uninformative reason MaxDeliveryCountExceeded. The log line names the
  * message id and every problem, so the sender can be found. Anything else that fails (a state
  * write) throws, so the runtime abandons the message and it is retried.
+ *
+ * A reply to a command a failover orchestration sent is also raised as an event on that
+ * orchestration, after it is recorded. A redelivered reply is raised again: the first delivery
+ * may have been recorded but not raised, and the orchestration ignores an answer it already has.
  */
 export async function agentInbox(message: unknown, context: InvocationContext): Promise<void> {
   const meta = triggerMeta(context);
@@ -22,7 +29,23 @@ export async function agentInbox(message: unknown, context: InvocationContext): 
     logger.error('malformed inbox message dropped', { problems: parsed.problems });
     return;
   }
-  await recordInboxMessage(appServices().inboxDeps(logger), parsed.message, meta.messageId ? { messageId: meta.messageId } : {});
+  const inbox = parsed.message;
+  const outcome = await recordInboxMessage(appServices().inboxDeps(logger), inbox, meta.messageId ? { messageId: meta.messageId } : {});
+  if (inbox.kind !== 'agentHeartbeat' && outcome.kind !== 'unknown-sender') await routeToOrchestration(inbox, context, logger);
+}
+
+/** Raises a reply on the orchestration that is waiting for it; throws (the message is retried) when the raise fails. */
+async function routeToOrchestration(reply: AgentReply, context: InvocationContext, logger: Logger): Promise<void> {
+  const route = routeReply(reply.correlationId);
+  if (!route) return;
+  if (pairIdOfInstance(route.instanceId) !== reply.pairId) {
+    // A reply never crosses pairs: raising it would feed one pair's answer to another pair's failover.
+    logger.warn('reply names another pair than its failover: not raised', { pair: reply.pairId, instanceId: route.instanceId });
+    return;
+  }
+  const raised = await orchestrationClientFor(context).raiseEvent(route.instanceId, route.eventName, reply);
+  if (raised) logger.info('reply raised on its failover', { instanceId: route.instanceId, event: route.eventName, kind: reply.kind });
+  else logger.info('reply for a failover that has finished or is unknown: recorded only', { instanceId: route.instanceId, event: route.eventName, kind: reply.kind });
 }
 
 type Parsed = { readonly ok: true; readonly message: InboxMessage } | { readonly ok: false; readonly problems: readonly string[] };
@@ -66,4 +89,9 @@ function triggerMeta(context: InvocationContext): { messageId?: string; delivery
   };
 }
 
-app.serviceBusQueue('agentInbox', { connection: 'ServiceBusConnection', queueName: '%WATCHDOG_INBOX_QUEUE%', handler: agentInbox });
+app.serviceBusQueue('agentInbox', {
+  connection: 'ServiceBusConnection',
+  queueName: '%WATCHDOG_INBOX_QUEUE%',
+  extraInputs: [durableClientInput],
+  handler: agentInbox,
+});

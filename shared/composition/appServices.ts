@@ -57,6 +57,11 @@ export function createAppServices(config: WatchdogConfig): AppServices {
   const backups = new BlobBackupCatalog(blob);
   const channels = buildChannelDirectory(config, processLogger);
   let commands: CommandChannel | undefined;
+  const commandChannel = (): CommandChannel => {
+    if (!config.serviceBus) throw new ConfigError(['ServiceBusConnection: required to send commands to agents (or ServiceBusConnection__fullyQualifiedNamespace)']);
+    commands ??= createCommandChannel(config.serviceBus, { logger: processLogger });
+    return commands;
+  };
   return {
     config,
     heartbeats,
@@ -71,14 +76,13 @@ export function createAppServices(config: WatchdogConfig): AppServices {
       logger,
       maxConcurrency: config.maxConcurrency,
       agentHeartbeatIntervalSeconds: config.agentHeartbeatIntervalSeconds,
+      // Restart in place: only a pair whose service stopped on its own creates the channel.
+      commands: commandChannel,
+      inboxQueue: config.inboxQueue,
       ...(config.statusBaseUrl ? { statusBaseUrl: config.statusBaseUrl } : {}),
     }),
     inboxDeps: (logger) => ({ pairs: config.pairs, state, clock: () => new Date(), logger }),
-    commandChannel: () => {
-      if (!config.serviceBus) throw new ConfigError(['ServiceBusConnection: required to send commands to agents (or ServiceBusConnection__fullyQualifiedNamespace)']);
-      commands ??= createCommandChannel(config.serviceBus, { logger: processLogger });
-      return commands;
-    },
+    commandChannel,
     close: async () => {
       await commands?.close();
       channels.close();

@@ -12,4 +12,9 @@ export interface NewestListing {
 /** Finds a pair's newest backups without listing the whole container. */
 export interface BackupCatalog {
   newest(container: string, prefix: string, count: number): Promise<NewestListing>;
+  /**
+   * A URL that lets its holder read this one blob, and nothing else, until `expiresOn`: what a
+   * restore hands to the Secondary's agent. Secret: never log it, return it, or put it in an error.
+   */
+  readOnlyUrl(container: string, name: string, expiresOn: Date): Promise<string>;
 }

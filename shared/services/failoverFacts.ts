@@ -68,7 +68,7 @@ export async function gatherFailoverFacts(deps: FailoverFactsDeps, pairId: strin
   });
   const valid = backup?.newestValid;
   return {
-    pair: { ...pair, failover: settings },
+    pair: { ...definitionOnly(pair), failover: settings },
     checkedAt: now.toISOString(),
     decision,
     epoch: fence?.epoch ?? 0,
@@ -100,6 +100,30 @@ async function freshBackupAssessment(deps: FailoverFactsDeps, pair: PairDefiniti
   const listing = await deps.backups.newest(pair.backup.container, pair.backup.prefix, NEWEST_BACKUPS_READ);
   const records = listing.blobs.map((b) => readBackupRecord(pair.backup.prefix, pair.id, b)).filter((r): r is BackupRecord => r !== undefined);
   return assessBackups(pair, records, listing.foreign, deps.clock());
+}
+
+/**
+ * Facts cross the durable history, which is stored and shown: only the pair's definition goes in,
+ * never the resolved configuration around it (passwords, webhook URLs, connection details).
+ */
+function definitionOnly(pair: PairDefinition): PairDefinition {
+  const host = (h: PairDefinition['primary']): PairDefinition['primary'] => ({ hostName: h.hostName, machineId: h.machineId });
+  const { policy, backup } = pair;
+  return {
+    id: pair.id,
+    instanceName: pair.instanceName,
+    strategy: pair.strategy,
+    primary: host(pair.primary),
+    secondary: host(pair.secondary),
+    policy: { staleThresholdSeconds: policy.staleThresholdSeconds, consecutiveStaleChecks: policy.consecutiveStaleChecks, automaticFailover: policy.automaticFailover },
+    backup: {
+      container: backup.container,
+      prefix: backup.prefix,
+      rpoBudgetMinutes: backup.rpoBudgetMinutes,
+      expectedIntervalMinutes: backup.expectedIntervalMinutes,
+      maxShrinkPercent: backup.maxShrinkPercent,
+    },
+  };
 }
 
 /** The monitor has not checked this pair yet: nothing is known, which decides nothing automatically. */

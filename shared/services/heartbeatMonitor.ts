@@ -2,13 +2,16 @@ import { decideAlert } from '../domain/conditionChange';
 import { assessAgent } from '../domain/agentLiveness';
 import { assessHeartbeat, type AgentSignals, type HeartbeatAssessment, type HeartbeatMonitorMemory, type HeartbeatState } from '../domain/heartbeatAssessment';
 import { heartbeatNotification } from '../domain/heartbeatMessages';
+import type { FailoverDecision } from '../domain/failoverPolicy';
 import type { PairDefinition } from '../domain/pair';
+import type { CommandChannel } from '../ports/commandChannel.port';
 import type { HeartbeatSource } from '../ports/heartbeatSource.port';
 import type { Logger } from '../ports/logger.port';
+import type { OrchestrationClient } from '../ports/orchestrationClient.port';
 import type { StateStore } from '../ports/stateStore.port';
+import { decisionWithoutRecords, toMonitorDecision, type MonitorDecision } from './monitorDecision';
 import type { ChannelDirectory } from './notificationDispatcher';
 import { enqueue, flushOutbox, type WithOutbox } from './outbox';
-import { runPairs, type PairOutcome } from './runPairs';
 import { stateKeys } from './stateKeys';
 import { readAgentLiveness } from './agentLiveness';
 import { updateRecord } from './updateRecord';
@@ -17,6 +20,8 @@ export interface HeartbeatRecord extends WithOutbox {
   readonly version: 1;
   readonly memory: HeartbeatMonitorMemory;
   readonly assessment: HeartbeatAssessment;
+  /** The failover policy's newest decision (absent in records written before it existed). */
+  readonly decision?: MonitorDecision;
 }
 
 export interface MonitorDeps {
@@ -30,37 +35,59 @@ export interface MonitorDeps {
   readonly statusBaseUrl?: string;
   /** Expected agent heartbeat interval; without it the agents' records are not consulted. */
   readonly agentHeartbeatIntervalSeconds?: number;
+  /**
+   * Starts automatic failovers, created on first use (the durable client of the invocation is
+   * only needed by a pair that needs a failover); without it such a pair is logged as unable to.
+   */
+  readonly orchestrations?: () => OrchestrationClient;
+  /** Commands to the agents (restart in place), created on first use: it may throw ConfigError. */
+  readonly commands?: () => CommandChannel;
+  /** Where agents send their replies (the commands' replyTo); WATCHDOG_INBOX_QUEUE when absent. */
+  readonly inboxQueue?: string;
 }
 
 export interface HeartbeatCheck {
   readonly state: HeartbeatState;
   readonly observed: HeartbeatState;
   readonly notified: number;
+  /** The assessment this check recorded; absent when a newer check had already written the record. */
+  readonly assessment?: HeartbeatAssessment;
+  /** Set when the assessment alone settled the failover decision (a healthy Primary): nothing to act on. */
+  readonly decision?: FailoverDecision;
 }
 
-/** One heartbeat-monitor pass: every pair is read, assessed, recorded, and people told of changes. */
-export function runHeartbeatPass(deps: MonitorDeps & { readonly heartbeats: HeartbeatSource }): Promise<PairOutcome<HeartbeatCheck>[]> {
-  return runPairs(deps.pairs, deps.maxConcurrency, deps.logger, (pair) => checkHeartbeat(deps, pair));
-}
-
+/**
+ * Reads a pair's database heartbeat (and its agents' records), records the assessment and tells
+ * people of a changed condition. The pass (heartbeatPass.ts) then acts on the failover decision.
+ */
 export async function checkHeartbeat(deps: MonitorDeps & { readonly heartbeats: HeartbeatSource }, pair: PairDefinition): Promise<HeartbeatCheck> {
   const [reading, agents] = await Promise.all([deps.heartbeats.read(pair.id), readAgents(deps, pair)]);
   const now = deps.clock();
   const key = stateKeys.heartbeat(pair.id);
   const link = deps.statusBaseUrl ? `${deps.statusBaseUrl}/api/pairs/${encodeURIComponent(pair.id)}` : undefined;
+  let settled: FailoverDecision | undefined;
   const written = await updateRecord<HeartbeatRecord>(deps.state, key, (current) => {
     // A late execution must not roll the record back over a newer check.
     if (current && Date.parse(current.memory.last.at) > now.getTime()) return undefined;
     const { memory, assessment } = assessHeartbeat(pair, current?.memory, reading, now, agents);
-    const decision = decideAlert(current?.memory.confirmed?.state, memory.confirmed?.state, (s) => s === 'healthy');
-    if (decision.kind === 'none') return { version: 1, memory, assessment, outbox: enqueue(current?.outbox ?? [], undefined, deps.logger) };
-    deps.logger.warn('heartbeat condition changed', { pair: pair.id, from: decision.from ?? '(none)', to: decision.to });
-    const notification = heartbeatNotification(pair, decision, assessment, link);
-    return { version: 1, memory, assessment, outbox: enqueue(current?.outbox ?? [], notification, deps.logger) };
+    settled = decisionWithoutRecords(pair, assessment, now);
+    // Otherwise the previous decision stands until the pass decides again with the records.
+    const decision = settled ? toMonitorDecision(current?.decision, settled, assessment.checkedAt) : current?.decision;
+    const change = decideAlert(current?.memory.confirmed?.state, memory.confirmed?.state, (s) => s === 'healthy');
+    if (change.kind !== 'none') deps.logger.warn('heartbeat condition changed', { pair: pair.id, from: change.from ?? '(none)', to: change.to });
+    const notification = change.kind === 'none' ? undefined : heartbeatNotification(pair, change, assessment, link);
+    return { version: 1, memory, assessment, ...(decision ? { decision } : {}), outbox: enqueue(current?.outbox ?? [], notification, deps.logger) };
   });
   const record = written?.value;
   const notified = record ? await flushOutbox<HeartbeatRecord>(deps.state, key, record.outbox, deps.channels, deps.logger) : 0;
-  return { state: record?.assessment.state ?? 'unreachable', observed: record?.assessment.observed ?? 'unreachable', notified };
+  const ours = record !== undefined && record.assessment.checkedAt === now.toISOString();
+  return {
+    state: record?.assessment.state ?? 'unreachable',
+    observed: record?.assessment.observed ?? 'unreachable',
+    notified,
+    ...(ours ? { assessment: record.assessment } : {}),
+    ...(ours && settled ? { decision: settled } : {}),
+  };
 }
 
 async function readAgents(deps: MonitorDeps, pair: PairDefinition): Promise<AgentSignals | undefined> {

@@ -2,6 +2,8 @@ import '../../functions/heartbeatMonitor';
 import '../../functions/agentInbox';
 import { InvocationContext } from '@azure/functions';
 import { getRegistration } from '../../local/functionsCore';
+import { useOrchestrationClient } from '../../shared/composition/orchestrationClient';
+import type { OrchestrationClient } from '../../shared/ports/orchestrationClient.port';
 import { COMMAND_CONTRACT_VERSION, type AgentHeartbeat } from '../../shared/contracts/agentCommands';
 import { BlobServiceClient } from '@azure/storage-blob';
 import type { HeartbeatRecord } from '../../shared/services/heartbeatMonitor';
@@ -176,5 +178,58 @@ describe('heartbeatMonitor timer', () => {
     expect(a.evidence).toEqual(
       expect.arrayContaining(['Primary agent (ADT-PRI01): alive, adTempus service stopped (stopped on its own)', 'Secondary agent (ADT-SEC01): never heard from']),
     );
+  });
+});
+
+describe('heartbeatMonitor timer acting on the failover decision', () => {
+  const starts: { name: string; instanceId: string; input: unknown }[] = [];
+  const client: OrchestrationClient = {
+    start: (name, instanceId, input) => {
+      starts.push({ name, instanceId, input });
+      return Promise.resolve({ started: true });
+    },
+    getStatus: () => Promise.resolve(undefined),
+    raiseEvent: () => Promise.resolve(false),
+  };
+  beforeAll(() => useOrchestrationClient(() => client));
+  afterAll(() => useOrchestrationClient(undefined));
+
+  it("is registered with the durable client input, and starts the failover through the invocation's client", async () => {
+    const bindings = Object.values(getRegistration('heartbeatMonitor').metadata.bindings);
+    expect(bindings).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'durableClient', direction: 'in' })]));
+
+    // The monitor must not remember the fresh heartbeats of the tests before: hr's outage began two minutes ago.
+    await BlobServiceClient.fromConnectionString(f.storage.connectionString).getContainerClient(f.env.WATCHDOG_STATE_CONTAINER!).deleteBlob('pairs/hr/heartbeat-monitor.json');
+    beat('Hr', 120);
+    await f.invoke('heartbeatMonitor');
+    await f.invoke('heartbeatMonitor');
+    expect(starts).toEqual([{ name: 'failover', instanceId: 'failover-hr', input: expect.objectContaining({ pairId: 'hr', trigger: 'automatic', reason: 'PRIMARY_HOST_LOST' }) }]);
+    expect((await record('hr')).decision).toMatchObject({ action: 'failover', outcome: 'failover-started' });
+    expect(f.logs.join('\n')).toMatch(/heartbeat pass finished .*"failoversStarted":\["hr"\]/);
+  });
+
+  it('tells people once that a service which stopped on its own cannot be restarted without Service Bus, and keeps checking', async () => {
+    const heartbeat: AgentHeartbeat = {
+      contract: COMMAND_CONTRACT_VERSION,
+      kind: 'agentHeartbeat',
+      pairId: 'crm',
+      host: 'ADT-PRI01',
+      sentAt: new Date().toISOString(),
+      sequence: 1,
+      bootId: 'boot-crm',
+      agentVersion: '0.1.0',
+      intervalSeconds: 60,
+      service: { state: 'stopped', startupType: 'automatic', stopOrdered: false },
+      epochSeen: 0,
+      fenced: false,
+    };
+    await getRegistration('agentInbox').handler(heartbeat, new InvocationContext({ functionName: 'agentInbox', triggerMetadata: { messageId: 'crm-1', deliveryCount: 1 } }));
+    await f.invoke('heartbeatMonitor');
+    await f.invoke('heartbeatMonitor');
+
+    expect(mailSubjects('crm')).toEqual(['[CRITICAL] crm: adTempus stopped on ADT-PRI01 and the watchdog cannot restart it']);
+    expect(f.logs.join('\n')).toMatch(/automatic restart-in-place unavailable/);
+    expect((await record('crm')).decision).toMatchObject({ action: 'restart-in-place', outcome: 'unavailable' });
+    expect((await record('crm')).assessment.state).toBe('healthy');
   });
 });

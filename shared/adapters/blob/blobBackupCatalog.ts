@@ -1,4 +1,14 @@
-import { RestError, type BlobItem, type BlobServiceClient, type ContainerListBlobFlatSegmentResponse } from '@azure/storage-blob';
+import type { TokenCredential } from '@azure/identity';
+import {
+  BlobSASPermissions,
+  RestError,
+  SASProtocol,
+  StorageSharedKeyCredential,
+  type BlobGenerateSasUrlOptions,
+  type BlobItem,
+  type BlobServiceClient,
+  type ContainerListBlobFlatSegmentResponse,
+} from '@azure/storage-blob';
 import { parseBackupName, type ListedBlob } from '../../domain/backupContract';
 import { WatchdogError } from '../../domain/errors';
 import type { BackupCatalog, NewestListing } from '../../ports/backupCatalog.port';
@@ -8,6 +18,10 @@ import type { BackupCatalog, NewestListing } from '../../ports/backupCatalog.por
 const MAX_LIST_REQUESTS = 2;
 const SERVICE_MAX_PAGE = 5_000;
 const DEFAULT_FOREIGN_TOLERANCE = 30;
+/** A user delegation key lives at most 7 days; a restore's URL needs hours at most. */
+const MAX_URL_LIFETIME_MS = 7 * 24 * 3_600_000;
+/** The delegation key starts a little in the past, so a storage clock behind ours still accepts it. */
+const KEY_START_SKEW_MS = 5 * 60_000;
 
 export interface BlobBackupCatalogOptions {
   /**
@@ -15,6 +29,8 @@ export interface BlobBackupCatalogOptions {
    * schemes) that sort ahead of the newest backups. Small: list latency grows with page size.
    */
   readonly foreignTolerance?: number;
+  /** The watchdog's clock, for a URL's lifetime and its delegation key's start. */
+  readonly clock?: () => Date;
 }
 
 /**
@@ -23,12 +39,14 @@ export interface BlobBackupCatalogOptions {
  */
 export class BlobBackupCatalog implements BackupCatalog {
   private readonly foreignTolerance: number;
+  private readonly clock: () => Date;
 
   constructor(
     private readonly service: BlobServiceClient,
     options: BlobBackupCatalogOptions = {},
   ) {
     this.foreignTolerance = options.foreignTolerance ?? DEFAULT_FOREIGN_TOLERANCE;
+    this.clock = options.clock ?? (() => new Date());
     if (!Number.isInteger(this.foreignTolerance) || this.foreignTolerance < 0) throw new RangeError('foreignTolerance must be a whole number >= 0');
   }
 
@@ -52,6 +70,42 @@ export class BlobBackupCatalog implements BackupCatalog {
       if (blobs.length >= count || !page?.continuationToken || listRequests >= MAX_LIST_REQUESTS) return { blobs, foreign, listRequests };
     }
   }
+
+  /**
+   * A blob SAS (sr=b) with read permission only. Signed with the account key when the client
+   * has one (connection string, Azurite); with a token credential (managed identity) through a
+   * user delegation key, so no account key is needed. Errors name the blob, never the URL.
+   */
+  async readOnlyUrl(container: string, name: string, expiresOn: Date): Promise<string> {
+    const where = { container, name: name.slice(0, 256) };
+    const lifetime = expiresOn.getTime() - this.clock().getTime();
+    if (Number.isNaN(lifetime) || lifetime > MAX_URL_LIFETIME_MS) {
+      throw new WatchdogError('SAS_LIFETIME_INVALID', `A read-only URL for "${container}/${name}" must expire within 7 days`, where);
+    }
+    const blob = this.service.getContainerClient(container).getBlobClient(name);
+    const options: BlobGenerateSasUrlOptions = {
+      permissions: BlobSASPermissions.parse('r'),
+      expiresOn,
+      // Plain HTTP only where the endpoint itself is plain (a local emulator).
+      protocol: blob.url.startsWith('https:') ? SASProtocol.Https : SASProtocol.HttpsAndHttp,
+    };
+    const credential = this.service.credential;
+    try {
+      if (credential instanceof StorageSharedKeyCredential) return await blob.generateSasUrl(options);
+      if (isTokenCredential(credential)) {
+        const key = await this.service.getUserDelegationKey(new Date(this.clock().getTime() - KEY_START_SKEW_MS), expiresOn);
+        return await blob.generateUserDelegationSasUrl(options, key);
+      }
+    } catch (error) {
+      const status: Record<string, number> = error instanceof RestError && error.statusCode !== undefined ? { status: error.statusCode } : {};
+      throw new WatchdogError('SAS_FAILED', `Creating a read-only URL for "${container}/${name}" failed`, { ...where, ...status }, { cause: error });
+    }
+    throw new WatchdogError('SAS_UNSUPPORTED', 'The storage client has neither an account key nor a token credential to sign a read-only URL with', where);
+  }
+}
+
+function isTokenCredential(credential: unknown): credential is TokenCredential {
+  return typeof (credential as Partial<TokenCredential> | null)?.getToken === 'function';
 }
 
 async function nextPage(
