@@ -149,7 +149,9 @@ export class BackupShipper {
     const generation = ++this.generation;
     const tick = async (): Promise<void> => {
       try {
-        this.options.onScan?.(await this.shipNow());
+        // Scan first: an optional call would skip evaluating its argument when no listener is set.
+        const report = await this.shipNow();
+        this.options.onScan?.(report);
       } catch (error) {
         this.logger.error('Backup scan failed unexpectedly; trying again next scan', { error: errorText(error) });
       } finally {

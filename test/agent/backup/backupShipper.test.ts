@@ -272,6 +272,21 @@ describe('BackupShipper', () => {
     expect(reports).toHaveLength(scans);
   });
 
+  it('ships on its own once started even when nobody listens to its scans', async () => {
+    await writeBackup('unobserved.bak', randomBytes(100));
+    const s = shipper({ settleMs: 0, pollIntervalMs: 10, clock: undefined });
+
+    s.start();
+    let names: string[] = [];
+    for (let round = 0; round < 200 && names.length === 0; round++) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+      names = await blobNames();
+    }
+    await s.stop();
+
+    expect(names).toHaveLength(1);
+  });
+
   it('refuses a source machine the backup contract cannot name, when it is built', () => {
     expect(() => shipper({ sourceMachine: 'ADT PRI' })).toThrow('sourceMachine must be a host name');
   });
