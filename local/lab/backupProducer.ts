@@ -3,8 +3,9 @@ import type { ContainerClient } from '@azure/storage-blob';
 import { backupBlobName, backupMetadata } from '../../shared/domain/backupContract';
 
 /**
- * Stands in for the Primary agent's backup shipper: writes a small backup under the pair's
- * prefix following the backup contract, on a schedule, until paused.
+ * Puts backups straight into Blob storage under the backup contract, as the Primary agent's
+ * shipper would have: the history a lab starts with, and backups for monitor tests. `body` gives
+ * the file's content (the lab's own backups); random bytes otherwise.
  */
 export class BackupProducer {
   #timer: NodeJS.Timeout | undefined;
@@ -19,12 +20,11 @@ export class BackupProducer {
     private readonly sizeBytes = 64 * 1024,
   ) {}
 
-  async ship(takenAt = new Date(), sizeBytes = this.sizeBytes): Promise<string> {
-    const body = randomBytes(sizeBytes);
+  async ship(takenAt = new Date(), sizeBytes = this.sizeBytes, body: Buffer = randomBytes(sizeBytes)): Promise<string> {
     const sha256 = createHash('sha256').update(body).digest('hex');
     const name = backupBlobName(this.prefix, takenAt, this.sourceMachine);
     await this.container.getBlockBlobClient(name).uploadData(body, {
-      metadata: backupMetadata({ pairId: this.pairId, sourceMachine: this.sourceMachine, takenAt, sizeBytes, sha256 }),
+      metadata: backupMetadata({ pairId: this.pairId, sourceMachine: this.sourceMachine, takenAt, sizeBytes: body.length, sha256 }),
     });
     this.shipped += 1;
     return name;
