@@ -206,8 +206,20 @@ function* runFailover(context: OrchestrationContext, rb: Runbook): Step<Failover
     attempts: settings.commandAttempts,
     retryOn: TRANSIENT,
   });
+  const verifyOn = { pairId: pair.id, side: pair.strategy === 'copied' ? 'secondary' : 'primary', secondaryHost: pair.secondary.hostName, pollSeconds: settings.verifyPollSeconds } as const;
   if (start.kind !== 'succeeded') {
     const why = describeFailure(start, 'the Secondary agent');
+    if (start.kind === 'no-reply') {
+      // A lost reply is not a failed start: the lock tells whether adTempus runs there after all.
+      rb.note(`${why}: reading the lock to see whether adTempus started anyway`);
+      const seen = yield* verifyTakeover(context, { ...verifyOn, until: new Date(rb.nowMs() + settings.verifyTimeoutSeconds * 1000) }, (line) => rb.note(line));
+      if (seen.ok) {
+        yield* stepDone(context, rb, rb.end('done', `${why}, but adTempus runs on ${pair.secondary.hostName}`));
+        rb.begin('verify', `checked while waiting for the start's reply`);
+        rb.end('done', seen.detail);
+        return completed(rb, pair.secondary.hostName, pair.primary.hostName, fence.epoch);
+      }
+    }
     rb.end('failed', why);
     return rb.result('stalled', 'START_FAILED', `The Primary is fenced${pair.strategy === 'copied' ? ' and the backup restored' : ''}, but adTempus could not be started on the Secondary: ${why}.`);
   }
@@ -216,17 +228,17 @@ function* runFailover(context: OrchestrationContext, rb: Runbook): Step<Failover
   // verify
   const verifyUntil = new Date(rb.nowMs() + settings.verifyTimeoutSeconds * 1000);
   rb.begin('verify', `waiting for ${pair.secondary.hostName} to own the lock and heartbeat`);
-  const verified = yield* verifyTakeover(
-    context,
-    { pairId: pair.id, side: pair.strategy === 'copied' ? 'secondary' : 'primary', secondaryHost: pair.secondary.hostName, pollSeconds: settings.verifyPollSeconds, until: verifyUntil },
-    (line) => rb.note(line),
-  );
+  const verified = yield* verifyTakeover(context, { ...verifyOn, until: verifyUntil }, (line) => rb.note(line));
   if (!verified.ok) {
     rb.end('failed', verified.detail);
     return rb.result('stalled', 'VERIFY_FAILED', `adTempus was started on the Secondary but the takeover was not confirmed: ${verified.detail}.`);
   }
   rb.end('done', verified.detail);
-  return rb.result('completed', 'COMPLETED', `The Secondary (${pair.secondary.hostName}) runs adTempus and owns the lock; the Primary (${pair.primary.hostName}) is fenced at epoch ${fence.epoch}.`);
+  return completed(rb, pair.secondary.hostName, pair.primary.hostName, fence.epoch);
+}
+
+function completed(rb: Runbook, secondary: string, primary: string, epoch: number): FailoverResult {
+  return rb.result('completed', 'COMPLETED', `The Secondary (${secondary}) runs adTempus and owns the lock; the Primary (${primary}) is fenced at epoch ${epoch}.`);
 }
 
 /** Close: the audit record and the cool-down, then the last message. Both are retried; neither can undo the outcome. */

@@ -1,6 +1,6 @@
 import type { AgentAssessment } from './agentLiveness';
 import type { BackupAssessment } from './backupAssessment';
-import { formatSeconds, type HeartbeatAssessment } from './heartbeatAssessment';
+import { formatSeconds, type HeartbeatAssessment, type HeartbeatMonitorMemory } from './heartbeatAssessment';
 import type { PairDefinition } from './pair';
 
 /**
@@ -98,6 +98,20 @@ export function primaryHeartbeatAgeSeconds(heartbeat: HeartbeatAssessment, now: 
   if (heartbeat.state === 'stale' && heartbeat.primaryDown.since !== undefined) estimates.push(secondsSince(heartbeat.primaryDown.since, now));
   const known = estimates.filter((e) => !Number.isNaN(e));
   return known.length === 0 ? undefined : Math.max(0, Math.min(...known));
+}
+
+/**
+ * The youngest the Primary's heartbeat can be while its database does not answer: until the
+ * database stopped answering the Primary may have gone on writing heartbeats the monitor never
+ * saw, so only the time since the first failed check of the current run of failed checks is a
+ * lower bound (the last heartbeat seen would overstate the age). Undefined when the monitor has
+ * not seen the database fail: then nothing bounds it.
+ */
+export function unreadableHeartbeatAgeSeconds(memory: Pick<HeartbeatMonitorMemory, 'run'> | undefined, now: Date): number | undefined {
+  const run = memory?.run;
+  if (run === undefined || run.state !== 'unreachable') return undefined;
+  const since = Date.parse(run.since);
+  return Number.isNaN(since) ? undefined : Math.max(0, (now.getTime() - since) / 1000);
 }
 
 /** Why the data loss is over budget, or undefined when it is within it (or the pair shares its database). */

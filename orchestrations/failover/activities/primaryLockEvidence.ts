@@ -2,7 +2,7 @@ import * as df from 'durable-functions';
 import { z } from 'zod';
 import { failoverDeps, type FailoverDeps } from '../../../shared/composition/failoverDeps';
 import type { PrimaryLockEvidence } from '../../../shared/contracts/failoverContract';
-import { primaryHeartbeatAgeSeconds } from '../../../shared/domain/approvalGate';
+import { unreadableHeartbeatAgeSeconds } from '../../../shared/domain/approvalGate';
 import type { HeartbeatReadFailure } from '../../../shared/domain/heartbeatReading';
 import { sameHost, type PairDefinition } from '../../../shared/domain/pair';
 import { findPair } from '../../../shared/services/failoverFacts';
@@ -20,8 +20,8 @@ type LockEvidenceDeps = Pick<FailoverDeps, 'pairs' | 'heartbeats' | 'state' | 'c
 /**
  * What the lock says about the Primary now (fence step: no stop confirmation, so the runbook waits
  * until the heartbeat is older than the takeover delay). Read from the Primary's database; when
- * that fails, the heartbeat monitor's last assessment gives the youngest age it allows, marked as
- * an estimate. Never throws for a database that cannot be reached: that is an answer too.
+ * that fails, the heartbeat monitor's memory bounds it: at least the time since the database stopped
+ * answering (marked as an estimate). Never throws for a database that cannot be reached: that is an answer too.
  */
 export function createPrimaryLockEvidenceActivity(deps: LockEvidenceDeps) {
   return async (input: { readonly pairId: string }, _context?: unknown): Promise<PrimaryLockEvidence> => {
@@ -56,15 +56,15 @@ async function fromAssessment(deps: LockEvidenceDeps, pair: PairDefinition, fail
     // Knowing nothing is a safe answer (it never counts as old); a retry would only delay it.
     deps.logger.warn('heartbeat record unreadable while estimating the Primary heartbeat age', { pair: pair.id, error: (error as Error).message });
   }
-  const assessment = record?.assessment;
-  const ageSeconds = assessment && typeof assessment.checkedAt === 'string' ? primaryHeartbeatAgeSeconds(assessment, deps.clock()) : undefined;
-  if (assessment === undefined || ageSeconds === undefined) return { state: 'unknown', detail: `${unread}; nothing is known of its heartbeat's age` };
-  // Rounded down: the estimate is already the youngest the assessment allows, and stays so.
-  const estimate = Math.floor(ageSeconds * 10) / 10;
+  const seconds = unreadableHeartbeatAgeSeconds(record?.memory, deps.clock());
+  if (seconds === undefined) {
+    return { state: 'unknown', detail: `${unread}; the heartbeat monitor has not yet seen the database fail, so nothing bounds its heartbeat's age` };
+  }
+  const estimate = Math.floor(seconds * 10) / 10;
   return {
     state: 'unknown',
     ageSeconds: estimate,
-    detail: `${unread}; estimated from the heartbeat monitor's check at ${assessment.checkedAt}, its heartbeat is at least ${estimate} s old`,
+    detail: `${unread}; it has not answered the heartbeat monitor since ${record?.memory.run.since ?? '?'}, so its heartbeat is at least ${estimate} s old`,
   };
 }
 

@@ -1,4 +1,4 @@
-import { activeCoolDown, approvalGate, dataLossOverBudget, primaryConfirmedStopped, primaryHeartbeatAgeSeconds, type GateFacts } from '../../../shared/domain/approvalGate';
+import { activeCoolDown, approvalGate, dataLossOverBudget, primaryConfirmedStopped, primaryHeartbeatAgeSeconds, unreadableHeartbeatAgeSeconds, type GateFacts } from '../../../shared/domain/approvalGate';
 import { ago, backupOf, heartbeatOf, now, pairOf, primaryAgent, type AgentKind } from './failoverFixtures';
 
 function facts(overrides: Partial<GateFacts> = {}): GateFacts {
@@ -89,6 +89,22 @@ describe('primaryHeartbeatAgeSeconds', () => {
 
   it('knows nothing when no Primary heartbeat was ever read', () => {
     expect(primaryHeartbeatAgeSeconds(heartbeatOf('unreachable', 'copied', undefined, { lastPrimaryHeartbeatUtc: undefined }), now)).toBeUndefined();
+  });
+});
+
+describe('unreadableHeartbeatAgeSeconds', () => {
+  const at = new Date('2026-11-22T12:02:00.000Z');
+
+  it('counts from the first failed check of the current run, where the Primary may still have written heartbeats', () => {
+    expect(unreadableHeartbeatAgeSeconds({ run: { state: 'unreachable', since: '2026-11-22T12:00:30.000Z', count: 3 } }, at)).toBe(90);
+  });
+
+  it.each([
+    ['no memory', undefined],
+    ['a database that still answered', { run: { state: 'stale' as const, since: '2026-11-22T11:00:00.000Z', count: 9 } }],
+    ['a run start that does not parse', { run: { state: 'unreachable' as const, since: 'yesterday', count: 2 } }],
+  ])('knows no bound with %s', (_case, memory) => {
+    expect(unreadableHeartbeatAgeSeconds(memory, at)).toBeUndefined();
   });
 });
 

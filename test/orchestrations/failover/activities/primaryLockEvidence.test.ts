@@ -68,6 +68,10 @@ function activityFor(pair: ResolvedPair, clockMs = NOW) {
 
 const dbAgo = (seconds: number): Date => new Date(table.now().getTime() - seconds * SECOND);
 
+function monitorDeps(pair: ReturnType<typeof pairOn>, at: number): Parameters<typeof checkHeartbeat>[0] {
+  return { pairs: [pair], state, channels: { forPair: () => ({ preferred: [], fallback: [] }) }, clock: () => new Date(at), logger: silentLogger, maxConcurrency: 1, heartbeats: sourceFor(pair) };
+}
+
 describe('the primaryLockEvidence activity', () => {
   it.each<[string, () => LockRow, object]>([
     ['the Primary owns the lock', () => ({ owner: 'ADT-PRI01', heartbeatUtc: dbAgo(42) }), { state: 'primary-owner', owner: 'ADT-PRI01', ageSeconds: 42 }],
@@ -94,19 +98,29 @@ describe('the primaryLockEvidence activity', () => {
     expect(await activityFor(pair)({ pairId: pair.id })).toMatchObject({ state: 'primary-owner', ageSeconds: 42, detail: expect.stringContaining('database clock') });
   });
 
-  it("falls back to the heartbeat monitor's last assessment when the database answers with an error, marking the age as an estimate", async () => {
+  it("gives no age when only its own read failed: the Primary may have written heartbeats after the monitor's last read", async () => {
     const pair = pairOn(peer.port);
     table.set('Default', { owner: 'ADT-PRI01', heartbeatUtc: dbAgo(400) });
-    const monitorSource = sourceFor(pair);
-    await checkHeartbeat(
-      { pairs: [pair], state, channels: { forPair: () => ({ preferred: [], fallback: [] }) }, clock: () => new Date(NOW), logger: silentLogger, maxConcurrency: 1, heartbeats: monitorSource },
-      pair,
-    );
+    await checkHeartbeat(monitorDeps(pair, NOW), pair);
     peer.respond = (request) => sessionChatter(request) ?? { error: { number: 50000, message: 'lock table offline' } };
 
     const evidence = await activityFor(pair, NOW + 60 * SECOND)({ pairId: pair.id });
 
-    expect(evidence).toEqual({ state: 'unknown', ageSeconds: 460, detail: expect.stringMatching(/QUERY_FAILED.*estimated from the heartbeat monitor's check at 2026-11-22T12:00:00.000Z/) });
+    expect(evidence).toEqual({ state: 'unknown', detail: expect.stringMatching(/QUERY_FAILED.*nothing bounds its heartbeat's age/) });
+  });
+
+  it('bounds the age by the time since the database stopped answering the monitor, not by the last heartbeat it saw', async () => {
+    const pair = pairOn(peer.port);
+    table.set('Default', { owner: 'ADT-PRI01', heartbeatUtc: dbAgo(400) });
+    await checkHeartbeat(monitorDeps(pair, NOW), pair);
+    peer.respond = (request) => sessionChatter(request) ?? { error: { number: 50000, message: 'lock table offline' } };
+    await checkHeartbeat(monitorDeps(pair, NOW + 30 * SECOND), pair);
+    await checkHeartbeat(monitorDeps(pair, NOW + 60 * SECOND), pair);
+
+    const evidence = await activityFor(pair, NOW + 120 * SECOND)({ pairId: pair.id });
+
+    // First failed check at NOW + 30 s: 90 s ago. The last heartbeat seen (520 s) would overstate it.
+    expect(evidence).toEqual({ state: 'unknown', ageSeconds: 90, detail: expect.stringMatching(/QUERY_FAILED.*since 2026-11-22T12:00:30.000Z.*at least 90 s old/) });
   });
 
   it('answers unknown without an age when the database cannot be reached and the monitor has not checked the pair', async () => {
@@ -118,7 +132,7 @@ describe('the primaryLockEvidence activity', () => {
 
     const evidence = await activityFor(pair)({ pairId: pair.id });
 
-    expect(evidence).toEqual({ state: 'unknown', detail: expect.stringContaining("nothing is known of its heartbeat's age") });
+    expect(evidence).toEqual({ state: 'unknown', detail: expect.stringContaining("nothing bounds its heartbeat's age") });
     expect(evidence.detail).toMatch(/UNREACHABLE/);
     expect(evidence.detail).not.toContain(DEFAULT_LOGIN.password);
   });
