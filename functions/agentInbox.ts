@@ -6,6 +6,7 @@ import { invocationLogger } from '../shared/composition/logging';
 import { durableClientInput, orchestrationClientFor } from '../shared/composition/orchestrationClient';
 import type { Logger } from '../shared/ports/logger.port';
 import { recordInboxMessage } from '../shared/services/agentLiveness';
+import { respondToPrimaryStop } from '../shared/services/primaryStopTrigger';
 
 /**
  * Records what the agents send to the watchdog's inbox: heartbeats and replies to commands.
@@ -16,6 +17,10 @@ import { recordInboxMessage } from '../shared/services/agentLiveness';
  * dead-letters it with the uninformative reason MaxDeliveryCountExceeded. The log line names the
  * message id and every problem, so the sender can be found. Anything else that fails (a state
  * write) throws, so the runtime abandons the message and it is retried.
+ *
+ * A heartbeat in which the Primary's agent first reports its service stopped on its own is acted
+ * on at once, as the heartbeat monitor would on its next pass (restart in place, or failover once
+ * the restarts are used up): the agent's heartbeat is the fast signal, the timer the fallback.
  *
  * A reply to a command a failover orchestration sent is also raised as an event on that
  * orchestration, after it is recorded. A redelivered reply is raised again: the first delivery
@@ -30,7 +35,11 @@ export async function agentInbox(message: unknown, context: InvocationContext): 
     return;
   }
   const inbox = parsed.message;
-  const outcome = await recordInboxMessage(appServices().inboxDeps(logger), inbox, meta.messageId ? { messageId: meta.messageId } : {});
+  const services = appServices();
+  const outcome = await recordInboxMessage(services.inboxDeps(logger), inbox, meta.messageId ? { messageId: meta.messageId } : {});
+  if (outcome.kind === 'heartbeat-recorded' && outcome.primaryStopped) {
+    await respondToPrimaryStop({ ...services.monitorDeps(logger), heartbeats: services.heartbeats, orchestrations: () => orchestrationClientFor(context) }, inbox.pairId);
+  }
   if (inbox.kind !== 'agentHeartbeat' && outcome.kind !== 'unknown-sender') await routeToOrchestration(inbox, context, logger);
 }
 

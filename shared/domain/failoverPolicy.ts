@@ -1,6 +1,6 @@
 import type { FenceRecord } from '../contracts/fenceRecord';
 import type { AgentAssessment } from './agentLiveness';
-import { approvalGate, primaryHeartbeatAgeSeconds, type ApprovalGate, type PreviousFailover } from './approvalGate';
+import { approvalGate, primaryConfirmedStopped, primaryHeartbeatAgeSeconds, type ApprovalGate, type PreviousFailover } from './approvalGate';
 import type { BackupAssessment } from './backupAssessment';
 import { formatSeconds, type HeartbeatAssessment } from './heartbeatAssessment';
 import { sameHost, type PairDefinition } from './pair';
@@ -121,7 +121,7 @@ export function decideFailover(input: FailoverDecisionInput): FailoverDecision {
     }
     const exhausted = [`${used}: the restarts are used up`, ...facts];
     if (heartbeat.state === 'unreachable' && pair.strategy === 'shared') return sharedUnreachable(exhausted);
-    return failoverOnceOlder(input, settings, 'RESTARTS_EXHAUSTED', exhausted);
+    return failoverConfirmedStopped(input, settings, exhausted);
   }
 
   if (heartbeat.state === 'healthy') return { action: 'none', reason: 'PRIMARY_HEALTHY', evidence: ["the Primary's heartbeat is fresh", ...facts] };
@@ -165,7 +165,26 @@ function decideRequested(input: FailoverDecisionInput, settings: FailoverPolicyS
   return failover(input, settings, 'REQUESTED', [`failover requested by ${request.requestedBy}: ${request.reason}`, ...maintenance, ...facts], request);
 }
 
-/** The invariant behind every automatic failover: the Primary's heartbeat is known to be older than the takeover delay. */
+/**
+ * The fast path (a crashed service on a live host): no wait for the database heartbeat to pass
+ * the takeover delay. Safe because the rule against failing over a fresh Primary (DESIGN.md,
+ * safety rules) protects a Primary that works, and a heartbeat that is fresh only because the
+ * service stopped moments ago belongs to none: a live agent confirms the service stopped
+ * (stoppedOnItsOwn, so not fenced and not a stop a person ordered), which is also why the gate's
+ * PRIMARY_NOT_CONFIRMED_STOPPED does not apply; the lock is still the Primary's (a released or
+ * foreign lock was answered above); and the runbook's fence stops and disables the service again
+ * before the Secondary starts, so a service that comes back meanwhile is stopped first. Without
+ * that confirmation (a guard: the caller already asked stoppedOnItsOwn) the takeover delay applies.
+ */
+function failoverConfirmedStopped(input: FailoverDecisionInput, settings: FailoverPolicySettings, evidence: string[]): FailoverDecision {
+  if (!primaryConfirmedStopped(input.heartbeat.agents?.primary)) return failoverOnceOlder(input, settings, 'RESTARTS_EXHAUSTED', evidence);
+  return failover(input, settings, 'RESTARTS_EXHAUSTED', [
+    "the Primary's live agent confirms the service stopped: the failover need not wait for the database heartbeat to pass the takeover delay",
+    ...evidence,
+  ]);
+}
+
+/** The invariant behind every other automatic failover: the Primary's heartbeat is known to be older than the takeover delay. */
 function failoverOnceOlder(input: FailoverDecisionInput, settings: FailoverPolicySettings, reason: FailoverReason, evidence: string[]): FailoverDecision {
   const threshold = input.pair.policy.staleThresholdSeconds;
   const age = primaryHeartbeatAgeSeconds(input.heartbeat, input.now);

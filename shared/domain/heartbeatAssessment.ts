@@ -56,6 +56,12 @@ export interface HeartbeatAssessment {
     readonly conclusive: boolean;
     readonly since?: string;
   };
+  /**
+   * Set after a failover (the fence record names the Secondary): the pair was judged with its roles
+   * swapped, so "Primary" in this assessment is the active side named here, and the configured
+   * Primary, should it own the lock with a fresh heartbeat, is the 'secondary-active' danger.
+   */
+  readonly afterFailover?: { readonly epoch: number; readonly activeHost: string; readonly configuredPrimary: string };
   /** What each host's agent last reported (absent: never heard from, or agents not deployed). */
   readonly agents?: { readonly primary?: AgentAssessment; readonly secondary?: AgentAssessment };
   readonly evidence: readonly string[];
@@ -67,7 +73,22 @@ export interface AgentSignals {
   readonly secondary?: AgentAssessment;
 }
 
-export function classifyReading(pair: PairDefinition, reading: HeartbeatReading, at: Date): HeartbeatObservation {
+/**
+ * The pair as the monitor judges it after a failover: the Secondary is the side expected to own
+ * the lock. The failover decision keeps the configured pair (it must answer ALREADY_FAILED_OVER).
+ */
+export function rolesSwapped(pair: PairDefinition): PairDefinition {
+  return { ...pair, primary: pair.secondary, secondary: pair.primary };
+}
+
+export type AfterFailover = NonNullable<HeartbeatAssessment['afterFailover']>;
+
+/**
+ * `swapped`: `pair` has its roles swapped after a failover. The configured Primary then owning the
+ * lock with a stale heartbeat is what a restored backup or a takeover not yet done leaves behind:
+ * the active side is not heartbeating ('stale'); only a fresh heartbeat of it is the danger.
+ */
+export function classifyReading(pair: PairDefinition, reading: HeartbeatReading, at: Date, swapped = false): HeartbeatObservation {
   const iso = at.toISOString();
   if (reading.kind === 'failed') {
     return { state: 'unreachable', at: iso, failure: { code: reading.code, message: reading.message } };
@@ -87,7 +108,10 @@ export function classifyReading(pair: PairDefinition, reading: HeartbeatReading,
     const fresh = ageSeconds !== undefined && ageSeconds <= pair.policy.staleThresholdSeconds;
     return { ...withAge, state: fresh ? 'healthy' : 'stale' };
   }
-  if (sameHost(owner, pair.secondary.hostName)) return { ...withAge, state: 'secondary-active' };
+  if (sameHost(owner, pair.secondary.hostName)) {
+    const leftover = swapped && (ageSeconds === undefined || ageSeconds > pair.policy.staleThresholdSeconds);
+    return { ...withAge, state: leftover ? 'stale' : 'secondary-active' };
+  }
   return { ...withAge, state: 'unknown-owner' };
 }
 
@@ -102,8 +126,9 @@ export function assessHeartbeat(
   reading: HeartbeatReading,
   at: Date,
   agents?: AgentSignals,
+  afterFailover?: AfterFailover,
 ): { memory: HeartbeatMonitorMemory; assessment: HeartbeatAssessment } {
-  const observation = classifyReading(pair, reading, at);
+  const observation = classifyReading(pair, reading, at, afterFailover !== undefined);
   const run =
     previous && previous.run.state === observation.state
       ? { state: observation.state, since: previous.run.since, count: previous.run.count + 1 }
@@ -144,8 +169,13 @@ export function assessHeartbeat(
       ...(lastPrimaryHeartbeatUtc ? { lastPrimaryHeartbeatUtc } : {}),
       ...(observation.failure ? { failure: observation.failure } : {}),
       primaryDown,
+      ...(afterFailover ? { afterFailover } : {}),
       ...(agents ? { agents } : {}),
-      evidence: [...evidence(pair, observation, run, needed, lastPrimaryHeartbeatUtc), ...agentEvidence(pair, agents)],
+      evidence: [
+        ...(afterFailover ? [afterFailoverLine(afterFailover)] : []),
+        ...evidence(pair, observation, run, needed, lastPrimaryHeartbeatUtc),
+        ...agentEvidence(pair, agents),
+      ],
     },
   };
 }
@@ -198,6 +228,11 @@ function agentEvidence(pair: PairDefinition, agents: AgentSignals | undefined): 
       : `${side} agent (${host}): ${a.alive ? 'alive' : `silent for ${formatSeconds(a.silentForSeconds)}`}, adTempus service ${a.serviceState}` +
         `${a.serviceState === 'stopped' ? (a.stopOrdered ? ' (stop ordered)' : ' (stopped on its own)') : ''}${a.fenced ? ', fenced' : ''}`;
   return [line('Primary', pair.primary.hostName, agents.primary), line('Secondary', pair.secondary.hostName, agents.secondary)];
+}
+
+/** Said first wherever the assessment is shown: "Primary" below means the active side. */
+export function afterFailoverLine(f: AfterFailover): string {
+  return `after the failover at epoch ${f.epoch}, ${f.activeHost} is the active side (roles swapped: "Primary" below means ${f.activeHost}, and ${f.configuredPrimary} owning the lock with a fresh heartbeat is the danger)`;
 }
 
 function newest(a: string | undefined, b: string | undefined): string | undefined {

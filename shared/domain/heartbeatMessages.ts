@@ -1,5 +1,5 @@
 import type { AlertDecision } from './conditionChange';
-import { formatSeconds, type HeartbeatAssessment, type HeartbeatState } from './heartbeatAssessment';
+import { formatSeconds, type AfterFailover, type HeartbeatAssessment, type HeartbeatState } from './heartbeatAssessment';
 import type { Fact, Notification, Severity } from './notification';
 import type { PairDefinition } from './pair';
 
@@ -28,7 +28,13 @@ export function heartbeatNotification(
   link?: string,
 ): Notification {
   const resolved = decision.kind === 'resolve';
-  const title = resolved ? `Resolved: ${TITLES[decision.from].replace(/:.*$/, '')}` : TITLES[decision.to];
+  const after = a.afterFailover;
+  const titles = after ? AFTER_FAILOVER_TITLES : TITLES;
+  const title = resolved
+    ? after
+      ? `Resolved: ${after.activeHost} owns the adTempus lock after the failover`
+      : `Resolved: ${TITLES[decision.from].replace(/:.*$/, '')}`
+    : titles[decision.to];
   const facts: Fact[] = [
     { name: 'Pair', value: `${pair.id} (instance ${pair.instanceName}, ${pair.strategy} database)` },
     { name: 'Condition', value: resolved ? `${decision.from} → ${decision.to}` : `${a.state}${decision.from ? ` (was ${decision.from})` : ''}` },
@@ -37,22 +43,64 @@ export function heartbeatNotification(
   ];
   if (a.heartbeatAgeSeconds !== undefined) facts.push({ name: 'Heartbeat age (database clock)', value: formatSeconds(a.heartbeatAgeSeconds) });
   if (a.lastPrimaryHeartbeatUtc) facts.push({ name: 'Last Primary heartbeat', value: a.lastPrimaryHeartbeatUtc });
-  facts.push({ name: 'Primary / Secondary', value: `${pair.primary.hostName} / ${pair.secondary.hostName}` });
+  facts.push(
+    after
+      ? { name: 'Active side', value: `${after.activeHost} since the failover at epoch ${after.epoch} (roles swapped; configured Primary ${after.configuredPrimary})` }
+      : { name: 'Primary / Secondary', value: `${pair.primary.hostName} / ${pair.secondary.hostName}` },
+  );
   if (a.failure) facts.push({ name: 'Error', value: `${a.failure.code}: ${a.failure.message}` });
   facts.push({ name: 'Evidence', value: a.evidence.join('; ') });
   return {
     id: `${pair.id}:heartbeat:${decision.kind}:${decision.to}:${a.since}`,
     pairId: pair.id,
     condition: 'heartbeat',
-    severity: resolved ? 'resolved' : SEVERITY[decision.to],
+    // After a failover the configured Primary taking the lock back is the split brain itself.
+    severity: resolved ? 'resolved' : after && decision.to === 'secondary-active' ? 'critical' : SEVERITY[decision.to],
     title,
-    summary: summary(pair, decision, a),
+    summary: after ? afterFailoverSummary(after, decision, a) : summary(pair, decision, a),
     since: a.since,
     createdAt: a.checkedAt,
     facts,
-    nextSteps: resolved ? ['No action needed. Review why it happened if it was not planned.'] : nextSteps(pair, a),
+    nextSteps: resolved ? ['No action needed. Review why it happened if it was not planned.'] : after ? afterFailoverSteps(after, a) : nextSteps(pair, a),
     ...(link ? { link } : {}),
   };
+}
+
+/** `pair` is judged with its roles swapped after a failover: these name the sides by what they are now. */
+const AFTER_FAILOVER_TITLES: Record<HeartbeatState, string> = {
+  healthy: 'Active side heartbeat healthy after the failover',
+  stale: 'Active side heartbeat stale after the failover: the active side may be down',
+  released: 'adTempus stopped on the active side after the failover (lock released)',
+  'secondary-active': 'The old Primary owns the adTempus lock again after the failover',
+  'unknown-owner': 'An unexpected machine owns the adTempus lock',
+  unreachable: "Watchdog cannot read the active side's adTempus database",
+};
+
+function afterFailoverSummary(after: AfterFailover, decision: Exclude<AlertDecision<HeartbeatState>, { kind: 'none' }>, a: HeartbeatAssessment): string {
+  const prefix = `After the failover at epoch ${after.epoch}, ${after.activeHost} is the active side.`;
+  if (decision.kind === 'resolve') return `${prefix} It owns the adTempus lock with a fresh heartbeat (since ${a.since}).`;
+  switch (a.state) {
+    case 'stale':
+      return `${prefix} Its heartbeat has not advanced since ${a.primaryDown.since ?? a.since}, or it has not taken the lock over yet.`;
+    case 'secondary-active':
+      return `${prefix} The old Primary ${after.configuredPrimary} owns the adTempus lock with a fresh heartbeat since ${a.since}: two owners are possible.`;
+    default:
+      return `${prefix} Heartbeat condition ${a.state} since ${a.since}.`;
+  }
+}
+
+function afterFailoverSteps(after: AfterFailover, a: HeartbeatAssessment): string[] {
+  const noFailback = 'The watchdog never fails back on its own: a failback is a person\'s decision.';
+  switch (a.state) {
+    case 'secondary-active':
+      return [`Stop adTempus on ${after.configuredPrimary} now and set its startup type to Disabled; check that its agent runs and sees epoch ${after.epoch}.`, noFailback];
+    case 'stale':
+    case 'released':
+    case 'unreachable':
+      return [`Check ${after.activeHost} and its adTempus service: it is the active side since the failover.`, noFailback];
+    default:
+      return [noFailback];
+  }
 }
 
 function summary(pair: PairDefinition, decision: Exclude<AlertDecision<HeartbeatState>, { kind: 'none' }>, a: HeartbeatAssessment): string {

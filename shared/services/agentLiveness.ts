@@ -24,7 +24,11 @@ export interface InboxMeta {
 }
 
 export type InboxOutcome =
-  | { readonly kind: 'heartbeat-recorded' }
+  /**
+   * `primaryStopped`: this heartbeat, from the pair's Primary, is the first to report its service
+   * stopped on its own (no stop ordered, not fenced): the fast signal the failover trigger acts on.
+   */
+  | { readonly kind: 'heartbeat-recorded'; readonly primaryStopped?: true }
   | { readonly kind: 'reply-recorded' }
   /** Older than the record (out of order, or a redelivery): the newer state stands. */
   | { readonly kind: 'heartbeat-outdated' }
@@ -81,7 +85,13 @@ export async function recordAgentHeartbeat(deps: InboxDeps, heartbeat: AgentHear
   // Heartbeats come every few seconds: only what changed is worth a log line.
   const changes = describeChanges(previous, heartbeat);
   if (changes.length > 0) deps.logger.info('agent state changed', { pair: heartbeat.pairId, host: sender.host, changes });
-  return { kind: 'heartbeat-recorded' };
+  const primary = sameHost(sender.host, sender.pair.primary.hostName);
+  return primary && stoppedOnItsOwn(heartbeat) && !(previous && stoppedOnItsOwn(previous)) ? { kind: 'heartbeat-recorded', primaryStopped: true } : { kind: 'heartbeat-recorded' };
+}
+
+/** The same test as the policy's stoppedOnItsOwn, on what the agent reported (aliveness aside: it just spoke). */
+function stoppedOnItsOwn(report: Pick<AgentHeartbeat, 'service' | 'fenced'>): boolean {
+  return report.service.state === 'stopped' && !report.service.stopOrdered && !report.fenced;
 }
 
 export async function recordAgentReply(deps: InboxDeps, reply: AgentReply, meta: InboxMeta = {}): Promise<InboxOutcome> {

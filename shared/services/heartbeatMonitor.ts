@@ -1,9 +1,11 @@
 import { decideAlert } from '../domain/conditionChange';
 import { assessAgent } from '../domain/agentLiveness';
-import { assessHeartbeat, type AgentSignals, type HeartbeatAssessment, type HeartbeatMonitorMemory, type HeartbeatState } from '../domain/heartbeatAssessment';
+import { assessHeartbeat, rolesSwapped, type AgentSignals, type HeartbeatAssessment, type HeartbeatMonitorMemory, type HeartbeatState } from '../domain/heartbeatAssessment';
 import { heartbeatNotification } from '../domain/heartbeatMessages';
 import type { FailoverDecision } from '../domain/failoverPolicy';
-import type { PairDefinition } from '../domain/pair';
+import { sameHost, type PairDefinition } from '../domain/pair';
+import { fenceKey, fenceRecordSchema, type FenceRecord } from '../contracts/fenceRecord';
+import { pairControlSchema } from '../domain/pairControl';
 import type { CommandChannel } from '../ports/commandChannel.port';
 import type { HeartbeatSource } from '../ports/heartbeatSource.port';
 import type { Logger } from '../ports/logger.port';
@@ -22,6 +24,8 @@ export interface HeartbeatRecord extends WithOutbox {
   readonly assessment: HeartbeatAssessment;
   /** The failover policy's newest decision (absent in records written before it existed). */
   readonly decision?: MonitorDecision;
+  /** The host whose heartbeat `memory` follows, when not the configured Primary (after a failover). */
+  readonly watchedHost?: string;
 }
 
 export interface MonitorDeps {
@@ -61,7 +65,17 @@ export interface HeartbeatCheck {
  * people of a changed condition. The pass (heartbeatPass.ts) then acts on the failover decision.
  */
 export async function checkHeartbeat(deps: MonitorDeps & { readonly heartbeats: HeartbeatSource }, pair: PairDefinition): Promise<HeartbeatCheck> {
-  const [reading, agents] = await Promise.all([deps.heartbeats.read(pair.id), readAgents(deps, pair)]);
+  // The fence is read beside the usual reading: only after a failover do more reads follow.
+  const [primaryReading, fence] = await Promise.all([deps.heartbeats.read(pair.id), fenceOrPrimary(deps, pair)]);
+  const afterFailover = (await failoverCompleted(deps, pair, fence))
+    ? { epoch: fence!.epoch, activeHost: pair.secondary.hostName, configuredPrimary: pair.primary.hostName }
+    : undefined;
+  // After a failover the Secondary is the side expected to own the lock (a shared database is one database).
+  const watched = afterFailover ? rolesSwapped(pair) : pair;
+  const [reading, agents] = await Promise.all([
+    afterFailover && pair.strategy === 'copied' ? deps.heartbeats.read(pair.id, 'secondary') : Promise.resolve(primaryReading),
+    readAgents(deps, watched),
+  ]);
   const now = deps.clock();
   const key = stateKeys.heartbeat(pair.id);
   const link = deps.statusBaseUrl ? `${deps.statusBaseUrl}/api/pairs/${encodeURIComponent(pair.id)}` : undefined;
@@ -69,14 +83,24 @@ export async function checkHeartbeat(deps: MonitorDeps & { readonly heartbeats: 
   const written = await updateRecord<HeartbeatRecord>(deps.state, key, (current) => {
     // A late execution must not roll the record back over a newer check.
     if (current && Date.parse(current.memory.last.at) > now.getTime()) return undefined;
-    const { memory, assessment } = assessHeartbeat(pair, current?.memory, reading, now, agents);
-    settled = decisionWithoutRecords(pair, assessment, now);
+    const watchedHost = watched.primary.hostName;
+    // What the memory knew of the other side's heartbeats says nothing about this side's.
+    const previous = current && !sameHost(current.watchedHost ?? pair.primary.hostName, watchedHost) ? withoutPrimaryHeartbeat(current.memory) : current?.memory;
+    const { memory, assessment } = assessHeartbeat(watched, previous, reading, now, agents, afterFailover);
+    settled = decisionWithoutRecords(pair, assessment, now, fence);
     // Otherwise the previous decision stands until the pass decides again with the records.
     const decision = settled ? toMonitorDecision(current?.decision, settled, assessment.checkedAt) : current?.decision;
     const change = decideAlert(current?.memory.confirmed?.state, memory.confirmed?.state, (s) => s === 'healthy');
     if (change.kind !== 'none') deps.logger.warn('heartbeat condition changed', { pair: pair.id, from: change.from ?? '(none)', to: change.to });
-    const notification = change.kind === 'none' ? undefined : heartbeatNotification(pair, change, assessment, link);
-    return { version: 1, memory, assessment, ...(decision ? { decision } : {}), outbox: enqueue(current?.outbox ?? [], notification, deps.logger) };
+    const notification = change.kind === 'none' ? undefined : heartbeatNotification(watched, change, assessment, link);
+    return {
+      version: 1,
+      memory,
+      assessment,
+      ...(afterFailover ? { watchedHost } : {}),
+      ...(decision ? { decision } : {}),
+      outbox: enqueue(current?.outbox ?? [], notification, deps.logger),
+    };
   });
   const record = written?.value;
   const notified = record ? await flushOutbox<HeartbeatRecord>(deps.state, key, record.outbox, deps.channels, deps.logger) : 0;
@@ -88,6 +112,43 @@ export async function checkHeartbeat(deps: MonitorDeps & { readonly heartbeats: 
     ...(ours ? { assessment: record.assessment } : {}),
     ...(ours && settled ? { decision: settled } : {}),
   };
+}
+
+/**
+ * The fence record, or undefined (the Primary is active). One that does not parse is logged and
+ * the configured Primary watched, as before failovers existed: the trigger refuses to act on it.
+ */
+async function fenceOrPrimary(deps: MonitorDeps, pair: PairDefinition): Promise<FenceRecord | undefined> {
+  // Read here, not through failoverFacts.readFence: that module depends on this one's record type.
+  const stored = await deps.state.read<unknown>(fenceKey(pair.id));
+  if (stored === undefined) return undefined;
+  const parsed = fenceRecordSchema.safeParse(stored.value);
+  if (parsed.success) return parsed.data;
+  deps.logger.error('fence record unreadable: watching the configured Primary', { pair: pair.id, code: 'FENCE_RECORD_INVALID' });
+  return undefined;
+}
+
+/**
+ * The fence names the Secondary and the failover that raised it completed (its close recorded
+ * the failover in the control record). Not before: while the runbook runs or stalls, its lock
+ * evidence estimates the Primary's heartbeat age from this record's assessment, which must go on
+ * describing the Primary until the Secondary has taken over.
+ */
+async function failoverCompleted(deps: MonitorDeps, pair: PairDefinition, fence: FenceRecord | undefined): Promise<boolean> {
+  if (fence === undefined || !sameHost(fence.activeHost, pair.secondary.hostName)) return false;
+  const stored = await deps.state.read<unknown>(stateKeys.control(pair.id));
+  const parsed = stored === undefined ? undefined : pairControlSchema.safeParse(stored.value);
+  if (parsed?.success === false) {
+    deps.logger.error('control record unreadable: watching the configured Primary', { pair: pair.id, code: 'CONTROL_RECORD_INVALID' });
+    return false;
+  }
+  const completedAt = parsed?.data.lastFailover?.completedAt;
+  return completedAt !== undefined && Date.parse(completedAt) >= Date.parse(fence.updatedAt);
+}
+
+function withoutPrimaryHeartbeat(memory: HeartbeatMonitorMemory): HeartbeatMonitorMemory {
+  const { lastPrimaryHeartbeatUtc: _other, ...rest } = memory;
+  return rest;
 }
 
 async function readAgents(deps: MonitorDeps, pair: PairDefinition): Promise<AgentSignals | undefined> {

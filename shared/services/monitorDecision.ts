@@ -1,6 +1,7 @@
 import { decideFailover, type DecisionReason, type FailoverAction, type FailoverDecision } from '../domain/failoverPolicy';
 import type { HeartbeatAssessment } from '../domain/heartbeatAssessment';
-import type { PairDefinition } from '../domain/pair';
+import { sameHost, type PairDefinition } from '../domain/pair';
+import type { FenceRecord } from '../contracts/fenceRecord';
 import { stoppedOnItsOwn } from '../domain/restartInPlace';
 
 /**
@@ -47,9 +48,14 @@ export function toMonitorDecision(previous: MonitorDecision | undefined, decisio
  * naming the Secondary) can turn that into an action, so the monitor decides it without reading
  * them, which keeps a pass over healthy pairs as cheap as before. Anything else, and any policy
  * change that would make such a pair act, returns undefined: the full decision reads the records.
+ * A fence record naming the Secondary settles every state the same way (ALREADY_FAILED_OVER,
+ * nothing to act on), and the check has read it already.
  */
-export function decisionWithoutRecords(pair: PairDefinition, assessment: HeartbeatAssessment, now: Date): FailoverDecision | undefined {
+export function decisionWithoutRecords(pair: PairDefinition, assessment: HeartbeatAssessment, now: Date, fence?: FenceRecord): FailoverDecision | undefined {
+  const base = { pair, heartbeat: assessment, maintenance: false, restartsInPlace: [], ...(pair.failover ? { settings: pair.failover } : {}), now };
+  // After a failover every state decides ALREADY_FAILED_OVER: the watchdog never fails back on its own.
+  if (fence && sameHost(fence.activeHost, pair.secondary.hostName)) return decideFailover({ ...base, fence });
   if (assessment.state !== 'healthy' || stoppedOnItsOwn(assessment.agents?.primary)) return undefined;
-  const decision = decideFailover({ pair, heartbeat: assessment, maintenance: false, restartsInPlace: [], ...(pair.failover ? { settings: pair.failover } : {}), now });
+  const decision = decideFailover(base);
   return decision.action === 'none' ? decision : undefined;
 }

@@ -23,6 +23,7 @@ beforeAll(async () => {
       peerPair(port, { id: 'erp', instanceName: 'Erp', notify: NOTIFY }),
       peerPair(port, { id: 'crm', instanceName: 'Crm', notify: NOTIFY }),
       peerPair(slowSql.port, { id: 'hr', instanceName: 'Hr', notify: NOTIFY }),
+      peerPair(port, { id: 'pay', instanceName: 'Pay', notify: NOTIFY, failover: { maxRestartsInPlace: 0 } }),
     ],
     { ERP_PRIMARY_SQL_PASSWORD: 'Test-Passw0rd' },
   );
@@ -61,7 +62,7 @@ beforeEach(() => {
   f.smtp.reset();
   f.logs.length = 0;
   slowSql.hang(false);
-  for (const instance of ['Erp', 'Crm', 'Hr']) beat(instance, 5);
+  for (const instance of ['Erp', 'Crm', 'Hr', 'Pay']) beat(instance, 5);
 });
 
 describe('heartbeatMonitor timer', () => {
@@ -231,5 +232,47 @@ describe('heartbeatMonitor timer acting on the failover decision', () => {
     expect(f.logs.join('\n')).toMatch(/automatic restart-in-place unavailable/);
     expect((await record('crm')).decision).toMatchObject({ action: 'restart-in-place', outcome: 'unavailable' });
     expect((await record('crm')).assessment.state).toBe('healthy');
+  });
+});
+
+describe('agentInbox acting on a Primary that stopped on its own', () => {
+  const starts: { instanceId: string; input: unknown }[] = [];
+  beforeAll(() =>
+    useOrchestrationClient(() => ({
+      start: (_name, instanceId, input) => {
+        starts.push({ instanceId, input });
+        return Promise.resolve({ started: true });
+      },
+      getStatus: () => Promise.resolve(undefined),
+      raiseEvent: () => Promise.resolve(false),
+    })),
+  );
+  afterAll(() => useOrchestrationClient(undefined));
+
+  it("decides at the agent's heartbeat, before any timer pass, through the invocation's durable client; the timer does not start a second", async () => {
+    const stopped = (sequence: number): AgentHeartbeat => ({
+      contract: COMMAND_CONTRACT_VERSION,
+      kind: 'agentHeartbeat',
+      pairId: 'pay',
+      host: 'ADT-PRI01',
+      sentAt: new Date().toISOString(),
+      sequence,
+      bootId: 'boot-pay',
+      agentVersion: '0.1.0',
+      service: { state: 'stopped', startupType: 'automatic', stopOrdered: false },
+      epochSeen: 0,
+      fenced: false,
+    });
+    starts.length = 0;
+    await getRegistration('agentInbox').handler(stopped(1), new InvocationContext({ functionName: 'agentInbox', triggerMetadata: { messageId: 'pay-1', deliveryCount: 1 }, logHandler: (level, ...args) => f.logs.push(`${level}: ${args.map(String).join(' ')}`) }));
+
+    expect(starts).toEqual([{ instanceId: 'failover-pay', input: expect.objectContaining({ pairId: 'pay', trigger: 'automatic', reason: 'RESTARTS_EXHAUSTED' }) }]);
+    expect((await record('pay')).decision).toMatchObject({ action: 'failover', reason: 'RESTARTS_EXHAUSTED', outcome: 'failover-started' });
+    expect(f.logs.join('\n')).not.toMatch(/heartbeat pass finished/);
+
+    await getRegistration('agentInbox').handler(stopped(2), new InvocationContext({ functionName: 'agentInbox', triggerMetadata: { messageId: 'pay-2', deliveryCount: 1 }, logHandler: (level, ...args) => f.logs.push(`${level}: ${args.map(String).join(' ')}`) }));
+    await f.invoke('heartbeatMonitor');
+    expect(starts).toHaveLength(1);
+    expect((await record('pay')).decision).toMatchObject({ action: 'failover', outcome: 'failover-already-triggered' });
   });
 });

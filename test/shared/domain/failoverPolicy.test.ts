@@ -24,7 +24,10 @@ describe('decideFailover: the decision table', () => {
     ['a fresh heartbeat with a silent agent', 'healthy', 'silent', 0, 'copied', 'none', 'PRIMARY_HEALTHY'],
     ['a fresh heartbeat with a stop ordered', 'healthy', 'stop-ordered', 0, 'copied', 'none', 'PRIMARY_HEALTHY'],
     ['a fresh heartbeat with the service crashed', 'healthy', 'crashed', 0, 'copied', 'restart-in-place', 'SERVICE_STOPPED_ON_ITS_OWN'],
-    ['a fresh heartbeat with the service crashed and the restarts used up', 'healthy', 'crashed', 3, 'copied', 'alert', 'WAITING_FOR_TAKEOVER_DELAY'],
+    ['a fresh heartbeat with the service crashed and the restarts used up', 'healthy', 'crashed', 3, 'copied', 'failover', 'RESTARTS_EXHAUSTED'],
+    ['a fresh shared heartbeat with the service crashed and the restarts used up', 'healthy', 'crashed', 3, 'shared', 'failover', 'RESTARTS_EXHAUSTED'],
+    ['an unconfirmed stale heartbeat with the service crashed and the restarts used up', 'stale-pending', 'crashed', 3, 'copied', 'failover', 'RESTARTS_EXHAUSTED'],
+    ['a fresh heartbeat with a stop ordered and the restarts used up', 'healthy', 'stop-ordered', 3, 'copied', 'none', 'PRIMARY_HEALTHY'],
     ['a stale heartbeat with the service crashed', 'stale', 'crashed', 0, 'copied', 'restart-in-place', 'SERVICE_STOPPED_ON_ITS_OWN'],
     ['a stale heartbeat with the service crashed after two restarts', 'stale', 'crashed', 2, 'shared', 'restart-in-place', 'SERVICE_STOPPED_ON_ITS_OWN'],
     ['a stale heartbeat with the service crashed and the restarts used up', 'stale', 'crashed', 3, 'copied', 'failover', 'RESTARTS_EXHAUSTED'],
@@ -148,11 +151,44 @@ describe('decideFailover: a person asks', () => {
 describe('decideFailover: safety rules', () => {
   const automatic = (d: FailoverDecision): boolean => d.action === 'failover' && d.trigger === 'automatic';
 
-  it.each(every(AGENT_KINDS, STRATEGIES))('never fails over while the Primary heartbeat is fresh (agent %s, %s database)', (agent, strategy) => {
+  // A heartbeat fresh only because the service stopped moments ago belongs to no working Primary:
+  // the one exception is a service a live agent confirms stopped on its own, restarts used up.
+  it.each(every(AGENT_KINDS.filter((a) => a !== 'crashed'), STRATEGIES))('never fails over while the Primary heartbeat is fresh (agent %s, %s database)', (agent, strategy) => {
     for (const restartsUsed of [0, 3, 10]) {
       const d = decideFailover(inputFor({ state: 'healthy', agent, strategy, restartsUsed }, { backup: backupOf(60) }));
       expect(d.action).not.toBe('failover');
     }
+  });
+
+  it.each(STRATEGIES)('fails over a crashed service on a live host at once once the restarts are used up, without waiting for the takeover delay (%s)', (strategy) => {
+    for (const lastBeat of [0, 5, TAKEOVER_DELAY]) {
+      const agent = primaryAgent('crashed');
+      const heartbeat = heartbeatOf('healthy', strategy, agent, { heartbeatAgeSeconds: lastBeat, lastPrimaryHeartbeatUtc: ago(lastBeat) });
+      const d = decideFailover(inputFor({ state: 'healthy', agent: 'crashed', strategy, restartsUsed: 3 }, { heartbeat }));
+      expect(d).toMatchObject({ action: 'failover', reason: 'RESTARTS_EXHAUSTED', trigger: 'automatic', startsAutomatically: true, gate: { required: false } });
+      expect(d.evidence[0]).toMatch(/live agent confirms the service stopped/);
+    }
+  });
+
+  it('fails over at once with restarts in place disabled', () => {
+    const d = decideFailover(inputFor({ state: 'healthy', agent: 'crashed' }, { settings: { maxRestartsInPlace: 0 } }));
+    expect([d.action, d.reason]).toEqual(['failover', 'RESTARTS_EXHAUSTED']);
+  });
+
+  it.each([
+    ['the agent silent', 'silent'],
+    ['the agent silent only briefly', 'silent-briefly'],
+    ['no agent ever heard from', 'absent'],
+    ['a stop ordered', 'stop-ordered'],
+    ['the service start-pending', 'hung'],
+  ] as const)('still waits for the takeover delay when no live agent confirms a stop on its own (%s)', (_name, agent) => {
+    for (const state of ['healthy', 'stale-pending'] as const) {
+      const d = decideFailover(inputFor({ state, agent, restartsUsed: 3 }));
+      expect(d.action).not.toBe('failover');
+    }
+    const a = primaryAgent(agent);
+    const young = heartbeatOf('stale', 'copied', a, { heartbeatAgeSeconds: TAKEOVER_DELAY - 1, lastPrimaryHeartbeatUtc: ago(TAKEOVER_DELAY - 1), primaryDown: { suspected: true, conclusive: true, since: ago(TAKEOVER_DELAY - 1) } });
+    expect(decideFailover(inputFor({ state: 'stale', agent, restartsUsed: 3 }, { heartbeat: young })).action).not.toBe('failover');
   });
 
   it.each(every(['running', 'crashed', 'silent'] as AgentKind[], STRATEGIES))(
@@ -165,8 +201,8 @@ describe('decideFailover: safety rules', () => {
     },
   );
 
-  it('never fails over automatically unless the Primary heartbeat is known to be older than the takeover delay, in any situation', () => {
-    for (const [state, agent] of every<HeartbeatKind, AgentKind>([...STATES, 'stale-pending', 'unreachable-pending'], AGENT_KINDS)) {
+  it('never fails over automatically unless the Primary heartbeat is known to be older than the takeover delay or a live agent confirms the service stopped, in any situation', () => {
+    for (const [state, agent] of every<HeartbeatKind, AgentKind>([...STATES, 'stale-pending', 'unreachable-pending'], AGENT_KINDS.filter((a) => a !== 'crashed'))) {
       for (const [strategy, restartsUsed] of every(STRATEGIES, [0, 3])) {
         for (const lastBeat of [0, TAKEOVER_DELAY - 1, TAKEOVER_DELAY]) {
           const a = primaryAgent(agent);

@@ -276,7 +276,7 @@ describe('no automatic action', () => {
     await fence('ADT-SEC01', 5);
     lastBeat = at(-600);
     await passAt(0, d);
-    expect((await passAt(30, d)).trigger?.decision).toMatchObject({ action: 'none', reason: 'ALREADY_FAILED_OVER' });
+    expect((await passAt(30, d)).decision).toMatchObject({ action: 'none', reason: 'ALREADY_FAILED_OVER' });
     expect(orchestrations.starts).toEqual([]);
     expect(commandsOnQueue()).toEqual([]);
   });
