@@ -1,4 +1,6 @@
+import { failoverInstanceId } from '../contracts/failoverContract';
 import type { BackupAssessment } from '../domain/backupAssessment';
+import { isRunning } from '../ports/orchestrationClient.port';
 import { WatchdogError } from '../domain/errors';
 import { decideFailover, type FailoverDecision } from '../domain/failoverPolicy';
 import type { HeartbeatAssessment } from '../domain/heartbeatAssessment';
@@ -67,7 +69,7 @@ export async function respondToAssessment(deps: MonitorDeps, pair: PairDefinitio
       decision.action === 'failover'
         ? await startAutomaticFailover(deps, pair, assessment, control, decision, now)
         : decision.action === 'restart-in-place'
-          ? await restartPrimaryInPlace(deps, pair, control, fence, decision, now)
+          ? ((await runningFailover(deps, pair)) ?? (await restartPrimaryInPlace(deps, pair, control, fence, decision, now)))
           : { kind: 'no-action' };
     if (outcome.kind === 'unavailable') deps.logger.error(`automatic ${outcome.action} unavailable`, { pair: pair.id, reason: decision.reason, detail: outcome.detail });
     const notified = await recordDecision(deps, pair, assessment, decision, outcome, now);
@@ -110,6 +112,23 @@ async function recordDecision(
   const record = written?.value;
   // The check already sent what was pending before: only this pass's new messages call for a send.
   return record && queued > 0 ? flushOutbox<HeartbeatRecord>(deps.state, key, record.outbox, deps.channels, deps.logger) : 0;
+}
+
+/**
+ * A failover waiting at its gate (or further on) for the pair: restarting the Primary under it
+ * would only be undone by its fence. When the status cannot be read, the restart goes ahead: it
+ * is the recovery, and a later fence still stops the Primary.
+ */
+async function runningFailover(deps: MonitorDeps, pair: PairDefinition): Promise<TriggerOutcome | undefined> {
+  if (!deps.orchestrations) return undefined;
+  const instanceId = failoverInstanceId(pair.id);
+  try {
+    const status = await deps.orchestrations().getStatus(instanceId);
+    return status && isRunning(status.runtimeStatus) ? { kind: 'failover-running', instanceId } : undefined;
+  } catch (error) {
+    deps.logger.warn('failover status unreadable; restarting in place anyway', { pair: pair.id, error: error instanceof Error ? error.message : String(error) });
+    return undefined;
+  }
 }
 
 function messagesFor(pair: PairDefinition, decision: FailoverDecision, outcome: TriggerOutcome, since: string, at: string, link: string | undefined): Notification[] {

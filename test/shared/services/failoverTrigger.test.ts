@@ -13,7 +13,7 @@ import type { AlertChannel } from '../../../shared/ports/alertChannel.port';
 import type { CommandChannel } from '../../../shared/ports/commandChannel.port';
 import type { HeartbeatSource } from '../../../shared/ports/heartbeatSource.port';
 import type { Logger } from '../../../shared/ports/logger.port';
-import type { OrchestrationClient, StartResult } from '../../../shared/ports/orchestrationClient.port';
+import type { OrchestrationClient, OrchestrationInstance, StartResult } from '../../../shared/ports/orchestrationClient.port';
 import { recordAgentHeartbeat } from '../../../shared/services/agentLiveness';
 import { readPairControl } from '../../../shared/services/failoverFacts';
 import { runHeartbeatPass, type HeartbeatPairResult } from '../../../shared/services/heartbeatPass';
@@ -47,8 +47,8 @@ class RecordingOrchestrations implements OrchestrationClient {
     this.starts.push({ name, instanceId, input: input as FailoverInput });
     return Promise.resolve({ started: true });
   }
-  getStatus(): Promise<undefined> {
-    return Promise.resolve(undefined);
+  getStatus(instanceId: string): Promise<OrchestrationInstance | undefined> {
+    return Promise.resolve(this.running ? { instanceId, name: 'failover', runtimeStatus: 'Running', createdAt: iso(-60), lastUpdatedAt: iso(-60) } : undefined);
   }
   raiseEvent(): Promise<boolean> {
     return Promise.resolve(false);
@@ -293,6 +293,16 @@ describe('no automatic action', () => {
 });
 
 describe('restart in place', () => {
+  it('orders no restart while a failover of the pair is under way (its fence decides about the Primary)', async () => {
+    const d = deps({});
+    orchestrations.running = true;
+    await primaryAgentReports(-1, 'stopped');
+
+    expect((await passAt(0, d)).trigger).toMatchObject({ decision: { action: 'restart-in-place' }, outcome: { kind: 'failover-running', instanceId: 'failover-erp' } });
+    expect(commandsOnQueue()).toEqual([]);
+    expect((await readPairControl(state, 'erp'))?.restartsInPlace ?? []).toEqual([]);
+  });
+
   it("orders the Primary's agent to start the service where it is, with the pair's epoch, once per observed stop", async () => {
     const d = deps({});
     await fence(PRIMARY, 4);
