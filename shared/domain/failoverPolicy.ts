@@ -124,6 +124,16 @@ export function decideFailover(input: FailoverDecisionInput): FailoverDecision {
     return failoverConfirmedStopped(input, settings, exhausted);
   }
 
+  // Two independent signals confirm each other: this check read the Primary's heartbeat already
+  // older than the takeover delay, and the Primary's agent has gone silent. Further stale checks
+  // (the hysteresis against one odd reading) would add only delay to a lost host's detection.
+  const pendingStale = heartbeat.observed === 'stale' && !heartbeat.primaryDown.suspected && ['healthy', 'stale', 'unreachable'].includes(heartbeat.state);
+  if (pendingStale && primary !== undefined && !primary.alive) {
+    return failoverOnceOlder(input, settings, 'PRIMARY_HOST_LOST', [
+      `the Primary's agent is silent and this check read its database heartbeat stale: the two signals confirm each other, the Primary host may be lost`,
+      ...facts,
+    ]);
+  }
   if (heartbeat.state === 'healthy') return { action: 'none', reason: 'PRIMARY_HEALTHY', evidence: ["the Primary's heartbeat is fresh", ...facts] };
   if (heartbeat.state === 'unreachable' && pair.strategy === 'shared') return sharedUnreachable(facts);
   if (!heartbeat.primaryDown.suspected) {

@@ -39,7 +39,9 @@ describe('decideFailover: the decision table', () => {
     ['a stale heartbeat with the service running', 'stale', 'running', 0, 'copied', 'alert', 'PRIMARY_HOST_ALIVE'],
     ['a stale heartbeat with the service start-pending', 'stale', 'hung', 0, 'shared', 'alert', 'PRIMARY_HOST_ALIVE'],
     ['a stale heartbeat with a stop ordered', 'stale', 'stop-ordered', 0, 'copied', 'alert', 'PRIMARY_STOP_ORDERED'],
-    ['an unconfirmed stale heartbeat with the agent silent', 'stale-pending', 'silent', 0, 'copied', 'none', 'PENDING_CONFIRMATION'],
+    ['an unconfirmed stale heartbeat with the agent silent (the two signals confirm each other)', 'stale-pending', 'silent', 0, 'copied', 'failover', 'PRIMARY_HOST_LOST'],
+    ['an unconfirmed stale heartbeat with no agent ever heard from', 'stale-pending', 'absent', 0, 'shared', 'none', 'PENDING_CONFIRMATION'],
+    ['an unconfirmed stale heartbeat with the service running', 'stale-pending', 'running', 0, 'shared', 'none', 'PENDING_CONFIRMATION'],
     ['an unconfirmed stale heartbeat with the service crashed', 'stale-pending', 'crashed', 0, 'copied', 'restart-in-place', 'SERVICE_STOPPED_ON_ITS_OWN'],
     ['an unreachable copied database with the agent silent for the takeover delay', 'unreachable', 'silent', 0, 'copied', 'failover', 'PRIMARY_HOST_UNREACHABLE'],
     ['an unreachable copied database with the agent just gone silent', 'unreachable', 'silent-briefly', 0, 'copied', 'alert', 'WAITING_FOR_TAKEOVER_DELAY'],
@@ -182,7 +184,9 @@ describe('decideFailover: safety rules', () => {
     ['a stop ordered', 'stop-ordered'],
     ['the service start-pending', 'hung'],
   ] as const)('still waits for the takeover delay when no live agent confirms a stop on its own (%s)', (_name, agent) => {
-    for (const state of ['healthy', 'stale-pending'] as const) {
+    // A silent agent and a check that read the heartbeat already past the delay confirm each other (case below).
+    const states = agent === 'silent' || agent === 'silent-briefly' ? (['healthy'] as const) : (['healthy', 'stale-pending'] as const);
+    for (const state of states) {
       const d = decideFailover(inputFor({ state, agent, restartsUsed: 3 }));
       expect(d.action).not.toBe('failover');
     }

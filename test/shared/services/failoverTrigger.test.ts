@@ -169,23 +169,23 @@ const heartbeatRecord = async (): Promise<HeartbeatRecord> => (await state.read<
 const commandsOnQueue = (host = PRIMARY): CommandEnvelope[] => broker.peekAll(commandQueueName(host)).map((m) => m.body as CommandEnvelope);
 
 describe('automatic failover', () => {
-  it('starts once when the database heartbeat is stale and the Primary agent silent past the takeover delay, and again for a new condition', async () => {
+  it('starts once, on the first check, when the database heartbeat is stale and the Primary agent silent past the takeover delay, and again for a new condition', async () => {
     const d = deps({});
     lastBeat = at(-600);
     await primaryAgentReports(-600, 'running');
 
-    expect((await passAt(0, d)).trigger?.decision).toMatchObject({ action: 'none', reason: 'PENDING_CONFIRMATION' });
-    const confirmed = await passAt(30, d);
+    // The first stale reading with the agent silent: the two signals confirm each other at once.
+    const confirmed = await passAt(0, d);
     expect(confirmed.trigger).toMatchObject({ decision: { action: 'failover', reason: 'PRIMARY_HOST_LOST' }, outcome: { kind: 'failover-started', instanceId: 'failover-erp', waitsForApproval: false } });
     expect(orchestrations.starts).toEqual([
       {
         name: 'failover',
         instanceId: 'failover-erp',
-        input: { pairId: 'erp', trigger: 'automatic', reason: 'PRIMARY_HOST_LOST', requestedAt: iso(30), detectedAt: iso(-600), evidence: expect.arrayContaining([expect.stringMatching(/Primary host may be lost/)]) },
+        input: { pairId: 'erp', trigger: 'automatic', reason: 'PRIMARY_HOST_LOST', requestedAt: iso(0), detectedAt: iso(-600), evidence: expect.arrayContaining([expect.stringMatching(/Primary host may be lost/)]) },
       },
     ]);
-    expect((await readPairControl(state, 'erp'))?.lastAutomaticTrigger).toEqual({ conditionSince: iso(-600), instanceId: 'failover-erp', at: iso(30) });
-    expect((await heartbeatRecord()).decision).toMatchObject({ action: 'failover', reason: 'PRIMARY_HOST_LOST', outcome: 'failover-started', decidedAt: iso(30) });
+    expect((await readPairControl(state, 'erp'))?.lastAutomaticTrigger).toEqual({ conditionSince: iso(-600), instanceId: 'failover-erp', at: iso(0) });
+    expect((await heartbeatRecord()).decision).toMatchObject({ action: 'failover', reason: 'PRIMARY_HOST_LOST', outcome: 'failover-started', decidedAt: iso(0) });
 
     // The same condition, however often the monitor looks at it (and whatever became of the run).
     expect((await passAt(60, d)).trigger?.outcome).toEqual({ kind: 'failover-already-triggered', instanceId: 'failover-erp' });
@@ -194,8 +194,8 @@ describe('automatic failover', () => {
     // The Primary came back, then went down again: a new condition.
     lastBeat = at(85);
     expect((await passAt(90, d)).decision).toMatchObject({ action: 'none', reason: 'PRIMARY_HEALTHY' });
-    await passAt(200, d);
-    expect((await passAt(230, d)).trigger?.outcome.kind).toBe('failover-started');
+    expect((await passAt(200, d)).trigger?.outcome.kind).toBe('failover-started');
+    expect((await passAt(230, d)).trigger?.outcome.kind).toBe('failover-already-triggered');
     expect(orchestrations.starts.map((s) => s.input.detectedAt)).toEqual([iso(-600), iso(85)]);
   });
 
