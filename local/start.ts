@@ -6,20 +6,12 @@
  * configured), and durable orchestrations on the local engine with their history on disk.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { closeAppServices } from '../shared/composition/appServices';
-import { DEFAULT_HISTORY_DIRECTORY } from './durable/fileHistoryStore';
-import { startLocalDurableRuntime, type LocalDurableRuntime } from './durable/localDurableRuntime';
 import { installFunctionsCore } from './installFunctionsCore';
-import { getRegistrations } from './functionsCore';
-import { startHttpHost, type HttpHost } from './http/httpHost';
-import { httpPortOf, HTTP_PORT_SETTING } from './http/httpPort';
-import { routePrefixOf } from './http/routePrefix';
-import { sentNotifications, startLabControl } from './lab/labControl';
-import { startLab, type Lab } from './lab/startLab';
-import { startServiceBusTriggerHost, type ServiceBusTriggerHost } from './servicebus/serviceBusTriggerHost';
-import { scheduleTimer, type ScheduledTimer } from './timerScheduler';
+import { HTTP_PORT_SETTING } from './http/httpPort';
+import { sentNotifications } from './lab/labControl';
+import type { Lab } from './lab/startLab';
+import { startLocalHost } from './localHost';
 
 const log = (line: string): void => console.log(`[${new Date().toISOString()}] ${line}`);
 
@@ -27,57 +19,23 @@ async function main(): Promise<void> {
   installFunctionsCore();
   const projectRoot = process.cwd();
   const settingsFile = join(projectRoot, 'local.settings.json');
-  let lab: Lab | undefined;
-  let settings: Record<string, string>;
+  let settings: Record<string, string> | undefined;
   if (existsSync(settingsFile)) {
     settings = (JSON.parse(readFileSync(settingsFile, 'utf8')) as { Values?: Record<string, string> }).Values ?? {};
     log(`using settings from ${settingsFile}`);
   } else {
     log('no local.settings.json: starting the lab (Azurite, simulated SQL Servers and adTempus, Teams and SMTP sinks)');
-    lab = await startLab({ log });
-    settings = lab.settings;
   }
-  for (const [name, value] of Object.entries(settings)) process.env[name] ??= value;
 
-  // Loading the entry point validates the configuration and registers every trigger. The failover
-  // orchestration and its activities are loaded too (a second require of a module is a no-op).
-  /* eslint-disable @typescript-eslint/no-require-imports */
-  require('../functions/index');
-  require('../orchestrations/failover/failover.orchestrator');
-  require('../orchestrations/failover/activities');
-  /* eslint-enable @typescript-eslint/no-require-imports */
-
-  // Before any trigger runs: triggers that start orchestrations get the local engine's client.
-  // Lab and real runs keep separate histories, so a lab failover is never resumed against real services.
-  const historyDirectory = join(projectRoot, DEFAULT_HISTORY_DIRECTORY, lab ? 'lab' : 'live');
-  // The lab is built afresh on every start (in-memory storage, new simulated hosts): a failover
-  // resumed from an earlier lab would act on hosts that never saw it, so its history goes too.
-  if (lab) await rm(historyDirectory, { recursive: true, force: true });
-  const durable: LocalDurableRuntime = await startLocalDurableRuntime({ directory: historyDirectory, log });
-  log(`durable orchestrations run locally; history in ${historyDirectory} (${durable.resumed} unfinished instance(s) resumed)`);
-
-  const timers: ScheduledTimer[] = [];
-  for (const registration of getRegistrations().values()) {
-    if (Object.values(registration.metadata.bindings).some((b) => b.type === 'timerTrigger')) {
-      timers.push(scheduleTimer(registration, process.env, log));
-    }
-  }
-  for (const t of timers) log(`timer ${t.name} runs on "${t.schedule}" (next ${t.nextRun()?.toISOString() ?? 'never'})`);
-
-  const routePrefix = routePrefixOf(join(projectRoot, 'host.json'));
-  const http: HttpHost = await startHttpHost({ registrations: getRegistrations().values(), port: httpPortOf(process.env), routePrefix, log });
-  const apiUrl = routePrefix === '' ? http.baseUrl : `${http.baseUrl}/${routePrefix}`;
+  const host = await startLocalHost({ ...(settings ? { settings } : {}), projectRoot, log });
+  const { http, serviceBus, apiUrl, lab } = host;
   for (const r of http.routes) log(`http ${r.functionName}: ${r.methods.join(',')} ${http.baseUrl}/${r.template}`);
   log(`HTTP functions listen on ${http.baseUrl} (${HTTP_PORT_SETTING}); function keys are not checked locally, as with Core Tools`);
-
-  const serviceBus: ServiceBusTriggerHost = startServiceBusTriggerHost({ registrations: getRegistrations().values(), settings: process.env, log });
   for (const q of serviceBus.listening) log(`service bus ${q.functionName} receives from queue ${q.queueName}`);
   for (const s of serviceBus.skipped) log(`service bus ${s.functionName} not started: ${s.reason}`);
 
-  let control: { port: number; close(): Promise<void> } | undefined;
-  if (lab) {
-    control = await startLabControl(lab, lab.ports.control);
-    printLabHelp(lab, control.port, apiUrl);
+  if (lab && host.controlUrl !== undefined) {
+    printLabHelp(lab, host.controlUrl, apiUrl);
     watchNotifications(lab);
   } else {
     console.log(`\nThe watchdog is running against the services in ${settingsFile}.\n  Watchdog API: curl ${apiUrl}/pairs\nCtrl+C stops everything.\n`);
@@ -91,20 +49,14 @@ async function main(): Promise<void> {
     }
     stopping = true;
     log('stopping');
-    for (const t of timers) t.stop();
-    await Promise.allSettled([serviceBus.close(), http.close()]);
-    await durable.stop();
-    await closeAppServices();
-    await control?.close();
-    await lab?.stop();
+    await host.stop();
     process.exit(0);
   };
   process.on('SIGINT', () => void stop());
   process.on('SIGTERM', () => void stop());
 }
 
-function printLabHelp(lab: Lab, controlPort: number, apiUrl: string): void {
-  const c = `http://127.0.0.1:${controlPort}`;
+function printLabHelp(lab: Lab, c: string, apiUrl: string): void {
   console.log(`
 The watchdog is running against the lab. Pairs: ${lab.pairs.map((p) => p.id).join(', ')}.
   Watchdog API:         curl ${apiUrl}/pairs
