@@ -125,7 +125,7 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
 
     let controlUrl: string | undefined;
     if (lab) {
-      const control = await startLabControl(lab, options.controlPort ?? lab.ports.control);
+      const control = await startLabControl(lab, options.controlPort ?? lab.ports.control, { apiUrl });
       stops.push(() => control.close());
       controlUrl = `http://127.0.0.1:${control.port}`;
     }

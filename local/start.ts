@@ -59,6 +59,7 @@ async function main(): Promise<void> {
 function printLabHelp(lab: Lab, c: string, apiUrl: string): void {
   console.log(`
 The watchdog is running against the lab. Pairs: ${lab.pairs.map((p) => p.id).join(', ')}.
+  Live view:            ${c}/lab/view   (open it in a browser: pairs, heartbeat and backup ages, the failover's steps)
   Watchdog API:         curl ${apiUrl}/pairs
   Lab state:            curl ${c}/lab
   Notifications sent:   curl ${c}/lab/notifications

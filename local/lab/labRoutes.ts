@@ -1,4 +1,6 @@
 import type { LabHost, LabSide } from './labHost';
+import { LIVE_VIEW_PAGE } from './liveViewPage';
+import { forwardApiGet, type LabReply } from './liveViewProxy';
 import { sentNotifications } from './sentNotifications';
 import type { LabPair } from './labSettings';
 import type { Lab } from './startLab';
@@ -6,10 +8,20 @@ import type { Lab } from './startLab';
 export interface RouteParams {
   readonly id?: string;
   readonly side?: LabSide;
+  /** The rest of the path after `/lab/api/`. */
+  readonly path?: string;
+}
+
+/** What a route may use besides the lab: the watchdog API's base URL, when the control knows it. */
+export interface LabRouteContext {
+  readonly lab: Lab;
+  readonly apiUrl?: string;
 }
 
 export type LabRoute =
   | { readonly method: 'GET'; readonly path: string; readonly does: string; answer(lab: Lab): unknown }
+  /** Answers with its own status, content type and body (not the lab's JSON). */
+  | { readonly method: 'GET'; readonly path: string; readonly does: string; reply(context: LabRouteContext, params: RouteParams): LabReply | Promise<LabReply> }
   /** Answers with a sentence saying what happened. */
   | { readonly method: 'POST'; readonly path: string; readonly does: string; act(lab: Lab, params: RouteParams): string | Promise<string> };
 
@@ -42,6 +54,18 @@ const databaseOf = (lab: Lab, params: RouteParams) => {
 export const LAB_ROUTES: readonly LabRoute[] = [
   { method: 'GET', path: '/lab', does: 'pairs, hosts (power, agent, fence, adTempus), locks with their heartbeat age, backups', answer: (lab) => lab.state() },
   { method: 'GET', path: '/lab/notifications', does: 'the Teams posts and emails the sinks received', answer: (lab) => sentNotifications(lab) },
+  {
+    method: 'GET',
+    path: '/lab/view',
+    does: "a live view for a browser, refreshed every 2 s: per pair the watchdog's heartbeat state and age, backup age, active side and epoch, the hosts and locks, and the running failover's steps",
+    reply: () => ({ status: 200, contentType: 'text/html; charset=utf-8', body: LIVE_VIEW_PAGE }),
+  },
+  {
+    method: 'GET',
+    path: '/lab/api/{path}',
+    does: "the watchdog API's answer to `GET <api>/{path}` passed through (e.g. `/lab/api/pairs`), so the live view reads it from the lab control's origin; GET only",
+    reply: (context, p) => forwardApiGet(context.apiUrl, p.path!),
+  },
   {
     method: 'POST',
     path: '/lab/pairs/{id}/{side}/crash',
@@ -136,13 +160,30 @@ export const LAB_ROUTES: readonly LabRoute[] = [
 
 export type RouteMatch = { readonly route: LabRoute; readonly params: RouteParams };
 
+/** Path segments of the API: none starts with a dot, so `..` cannot climb out of the API's base. */
+const API_PATH = '(?<path>[A-Za-z0-9_~-][A-Za-z0-9._~-]*(?:/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)*)';
+
 /** The route a request names, with its path parameters. */
 export function matchLabRoute(method: string, path: string): RouteMatch | undefined {
   for (const route of LAB_ROUTES) {
     if (route.method !== method) continue;
-    const pattern = route.path.replace('{id}', '(?<id>[a-z0-9-]+)').replace('{side}', '(?<side>primary|secondary)');
+    const pattern = route.path.replace('{id}', '(?<id>[a-z0-9-]+)').replace('{side}', '(?<side>primary|secondary)').replace('{path}', API_PATH);
     const m = new RegExp(`^${pattern}$`).exec(path);
-    if (m) return { route, params: { ...(m.groups?.['id'] !== undefined ? { id: m.groups['id'] } : {}), ...(m.groups?.['side'] !== undefined ? { side: m.groups['side'] as LabSide } : {}) } };
+    if (!m) continue;
+    const groups = m.groups ?? {};
+    return {
+      route,
+      params: {
+        ...(groups['id'] !== undefined ? { id: groups['id'] } : {}),
+        ...(groups['side'] !== undefined ? { side: groups['side'] as LabSide } : {}),
+        ...(groups['path'] !== undefined ? { path: groups['path'] } : {}),
+      },
+    };
   }
   return undefined;
+}
+
+/** The methods some route serves at this path (for a 405's `Allow`). */
+export function labMethodsAt(path: string): readonly LabRoute['method'][] {
+  return (['GET', 'POST'] as const).filter((method) => matchLabRoute(method, path) !== undefined);
 }
