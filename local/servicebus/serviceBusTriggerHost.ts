@@ -1,4 +1,5 @@
-import type { ProcessErrorArgs, ServiceBusClient, ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/service-bus';
+import type { ServiceBusClient, ServiceBusReceivedMessage } from '@azure/service-bus';
+import { SequentialReceiver, type Settlement } from '../../shared/adapters/servicebus/sequentialReceiver';
 import { createServiceBusClient } from '../../shared/adapters/servicebus/serviceBusCommandChannel';
 import type { FunctionRegistration } from '../functionsCore';
 import { invocationContextFor } from '../invocationContextFor';
@@ -81,94 +82,47 @@ export function startServiceBusTriggerHost(options: ServiceBusTriggerHostOptions
   };
 }
 
-/** One queue trigger's receive loop. */
+/** One queue trigger: the handler's outcome decides the settlement (see SequentialReceiver). */
 class QueueTrigger {
-  private receiver: ServiceBusReceiver | undefined;
-  private subscription: { close(): Promise<void> } | undefined;
-  private inHand: Promise<void> | undefined;
-  private stopping = false;
+  private readonly loop: SequentialReceiver;
 
   constructor(
-    private readonly client: ServiceBusClient,
+    client: ServiceBusClient,
     private readonly registration: FunctionRegistration,
-    private readonly queueName: string,
+    queueName: string,
     private readonly log: (line: string) => void,
-    private readonly options: Pick<ServiceBusTriggerHostOptions, 'maxLockRenewalMs' | 'stopGraceMs'>,
-  ) {}
+    options: Pick<ServiceBusTriggerHostOptions, 'maxLockRenewalMs' | 'stopGraceMs'>,
+  ) {
+    const name = registration.name;
+    this.loop = new SequentialReceiver(client, {
+      queueName,
+      maxLockRenewalMs: options.maxLockRenewalMs ?? DEFAULT_LOCK_RENEWAL_MS,
+      stopGraceMs: options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS,
+      skipParsingBodyAsJson: true,
+      handle: (message) => this.invoke(message),
+      onHandlerFailed: (message, error) => {
+        const { triggerMetadata } = toTriggerInput(message);
+        log(`[${name}] failed (message ${String(triggerMetadata.messageId)}, delivery ${String(triggerMetadata.deliveryCount)}); abandoning it for redelivery: ${describe(error)}`);
+      },
+      onSettleFailed: (message, action, error) => log(`[${name}] could not ${action} message ${String(message.messageId)} on ${queueName}; it will be redelivered: ${describe(error)}`),
+      onError: (args) => log(`[${name}] Service Bus receiver error on ${queueName} (${args.errorSource}): ${describe(args.error)}`),
+    });
+  }
 
   start(): void {
-    const receiver = this.client.createReceiver(this.queueName, {
-      receiveMode: 'peekLock',
-      skipParsingBodyAsJson: true,
-      maxAutoLockRenewalDurationInMs: this.options.maxLockRenewalMs ?? DEFAULT_LOCK_RENEWAL_MS,
-    });
-    this.receiver = receiver;
-    this.subscription = receiver.subscribe(
-      {
-        processMessage: (message) => this.track(this.process(receiver, message)),
-        processError: (args) => Promise.resolve(this.onError(args)),
-      },
-      { maxConcurrentCalls: 1, autoCompleteMessages: false },
-    );
+    this.loop.start();
   }
 
-  /** Stops taking messages, lets the one in hand finish (up to the grace period) and closes the link. */
   async stop(): Promise<void> {
-    const receiver = this.receiver;
-    if (!receiver) return;
-    this.stopping = true;
-    await this.subscription?.close();
-    if (this.inHand) await waitAtMost(this.inHand, this.options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS);
-    await receiver.close();
-    this.receiver = undefined;
+    await this.loop.stop();
   }
 
-  private track(work: Promise<void>): Promise<void> {
-    const tracked = work.finally(() => {
-      if (this.inHand === tracked) this.inHand = undefined;
-    });
-    this.inHand = tracked;
-    return tracked;
-  }
-
-  /** Never throws: the SDK would settle on its own, and a second settlement must not race ours. */
-  private async process(receiver: ServiceBusReceiver, message: ServiceBusReceivedMessage): Promise<void> {
-    if (this.stopping) {
-      // Taken while stopping: hand it back at once rather than let its lock run out.
-      await this.settle(message, 'abandon', () => receiver.abandonMessage(message));
-      return;
-    }
+  private async invoke(message: ServiceBusReceivedMessage): Promise<Settlement> {
     const { body, triggerMetadata } = toTriggerInput(message);
     const context = invocationContextFor(this.registration, this.log, triggerMetadata);
-    try {
-      await this.registration.handler(body, context);
-    } catch (error) {
-      this.log(`[${this.registration.name}] failed (invocation ${context.invocationId}, message ${String(triggerMetadata.messageId)}, delivery ${String(triggerMetadata.deliveryCount)}); abandoning it for redelivery: ${describe(error)}`);
-      await this.settle(message, 'abandon', () => receiver.abandonMessage(message));
-      return;
-    }
-    await this.settle(message, 'complete', () => receiver.completeMessage(message));
+    await this.registration.handler(body, context);
+    return { kind: 'complete' };
   }
-
-  private async settle(message: ServiceBusReceivedMessage, action: string, settle: () => Promise<void>): Promise<void> {
-    try {
-      await settle();
-    } catch (error) {
-      // Lock lost or link dropped: Service Bus hands the message out again when its lock expires.
-      this.log(`[${this.registration.name}] could not ${action} message ${String(message.messageId)} on ${this.queueName}; it will be redelivered: ${describe(error)}`);
-    }
-  }
-
-  private onError(args: ProcessErrorArgs): void {
-    // The SDK keeps retrying the link with backoff for as long as the receiver is open.
-    this.log(`[${this.registration.name}] Service Bus receiver error on ${this.queueName} (${args.errorSource}): ${describe(args.error)}`);
-  }
-}
-
-async function waitAtMost(work: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([work, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
-  clearTimeout(timer);
 }
 
 function describe(error: unknown): string {
