@@ -1,18 +1,11 @@
-import { FailoverWorld, type WorldOptions } from '../../support/failoverWorld/failoverWorld';
+import { worldsPerTest } from '../../support/failoverWorld/worldsPerTest';
+import { type FailoverWorld, type WorldOptions } from '../../support/failoverWorld/failoverWorld';
 
 /**
  * The gate and the states that hold a failover back (DESIGN.md, step 3): approvals answered,
  * refused, never answered or cancelled; maintenance mode; the cool-down after a failover.
  */
-const worlds: FailoverWorld[] = [];
-async function world(options: WorldOptions = {}): Promise<FailoverWorld> {
-  const w = await FailoverWorld.create(options);
-  worlds.push(w);
-  return w;
-}
-afterEach(async () => {
-  await Promise.all(worlds.splice(0).map((w) => w.dispose()));
-});
+const world = worldsPerTest();
 
 /** A person asks to move a healthy pair; the runbook waits at the gate. */
 async function waitingAtGate(options: WorldOptions = {}): Promise<FailoverWorld> {

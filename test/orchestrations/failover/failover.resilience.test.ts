@@ -1,17 +1,10 @@
+import { worldsPerTest } from '../../support/failoverWorld/worldsPerTest';
 import { InstanceAlreadyRunningError } from '../../../local/durable/durableEngineErrors';
 import type { FailoverPhase } from '../../../shared/contracts/failoverContract';
-import { FailoverWorld, type WorldOptions } from '../../support/failoverWorld/failoverWorld';
+import { type FailoverWorld, type WorldOptions } from '../../support/failoverWorld/failoverWorld';
 
 /** One run per pair whatever triggers it, and a run that survives its host: replay resumes it without redoing a step. */
-const worlds: FailoverWorld[] = [];
-async function world(options: WorldOptions = {}): Promise<FailoverWorld> {
-  const w = await FailoverWorld.create(options);
-  worlds.push(w);
-  return w;
-}
-afterEach(async () => {
-  await Promise.all(worlds.splice(0).map((w) => w.dispose()));
-});
+const world = worldsPerTest();
 
 async function crashedPrimary(options: WorldOptions): Promise<FailoverWorld> {
   const w = await world(options);

@@ -1,21 +1,14 @@
+import { worldsPerTest } from '../../support/failoverWorld/worldsPerTest';
 import type { SendCommandInput } from '../../../shared/contracts/failoverContract';
 import type { Strategy } from '../../../shared/domain/pair';
-import { FailoverWorld, type WorldOptions } from '../../support/failoverWorld/failoverWorld';
+import type { FailoverWorld } from '../../support/failoverWorld/failoverWorld';
 
 /**
  * The failover runbook end to end on the real durable engine, against a simulated pair whose
  * agents run the real agent core: the paths where the Primary is down, and the rules of the fence.
  * Every world also checks the safety rules on each change (FailoverWorld.verdict()).
  */
-const worlds: FailoverWorld[] = [];
-async function world(options: WorldOptions = {}): Promise<FailoverWorld> {
-  const w = await FailoverWorld.create(options);
-  worlds.push(w);
-  return w;
-}
-afterEach(async () => {
-  await Promise.all(worlds.splice(0).map((w) => w.dispose()));
-});
+const world = worldsPerTest();
 
 const STRATEGIES: Strategy[] = ['shared', 'copied'];
 

@@ -1,18 +1,11 @@
-import { FailoverWorld, type WorldOptions } from '../../support/failoverWorld/failoverWorld';
+import { worldsPerTest } from '../../support/failoverWorld/worldsPerTest';
+import { type FailoverWorld, type WorldOptions } from '../../support/failoverWorld/failoverWorld';
 
 /**
  * Past the fence nothing is undone and nothing is abandoned silently: a step that cannot finish
  * leaves the run stalled, and the last message says what was done and what is left.
  */
-const worlds: FailoverWorld[] = [];
-async function world(options: WorldOptions = {}): Promise<FailoverWorld> {
-  const w = await FailoverWorld.create(options);
-  worlds.push(w);
-  return w;
-}
-afterEach(async () => {
-  await Promise.all(worlds.splice(0).map((w) => w.dispose()));
-});
+const world = worldsPerTest();
 
 /** The Primary's service crashed for good: the automatic failover runs without a gate. */
 async function crashedPrimary(options: WorldOptions): Promise<FailoverWorld> {

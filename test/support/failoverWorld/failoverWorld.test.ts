@@ -1,8 +1,8 @@
+import { worldsPerTest } from './worldsPerTest';
 import * as df from 'durable-functions';
 import type { OrchestrationContext } from 'durable-functions';
 import { commandCorrelationId, type FailoverInput, type RaiseEpochResult, type SendCommandInput } from '../../../shared/contracts/failoverContract';
 import { ACTIVITIES } from '../../../orchestrations/names';
-import { FailoverWorld, type WorldOptions } from './failoverWorld';
 import { planRun } from './randomRun';
 import { SeededRandom } from './seededRandom';
 
@@ -38,15 +38,7 @@ df.app.orchestration(CRASHING, function* () {
   throw new Error('the runbook fell over');
 });
 
-const worlds: FailoverWorld[] = [];
-async function world(options: WorldOptions = {}): Promise<FailoverWorld> {
-  const w = await FailoverWorld.create(options);
-  worlds.push(w);
-  return w;
-}
-afterEach(async () => {
-  await Promise.all(worlds.splice(0).map((w) => w.dispose()));
-});
+const world = worldsPerTest();
 
 describe('FailoverWorld', () => {
   it('starts as a healthy pair: the Primary runs and heartbeats, the Secondary stands by fenced, the monitor sees it healthy', async () => {
