@@ -7,7 +7,8 @@ import { createCommandHandlers } from '../commands/createCommandHandlers';
 import { statfsDiskSpace } from '../commands/diskSpace';
 import { AgentState } from '../core/agentState';
 import { CommandDispatcher } from '../core/commandDispatcher';
-import { FenceGuard, type HeartbeatFields } from '../core/fenceGuard';
+import { startAtBoot, type BootStartRun } from '../core/bootStart';
+import { FenceGuard, type FenceCheck, type HeartbeatFields } from '../core/fenceGuard';
 import type { FenceReader } from '../core/fenceReader.port';
 import { Mutex } from '../core/mutex';
 import { ServiceActivity } from '../core/serviceActivity';
@@ -45,7 +46,9 @@ export interface AgentCore {
   /** For the heartbeat sender: this host's fields of the agent heartbeat. */
   heartbeatFields(): Promise<HeartbeatFields>;
   /** Fence check and enforcement, then periodic re-checks. Call before taking commands. */
-  start(): Promise<void>;
+  start(): Promise<FenceCheck>;
+  /** Starts adTempus if `first` (start()'s check) or a later check says this host is active; see agent/core/bootStart. */
+  startAtBoot(first: FenceCheck): BootStartRun;
   stop(): void;
 }
 
@@ -124,8 +127,26 @@ export async function composeAgentCore(config: AgentConfig, collaborators: Agent
     state,
     heartbeatFields: () => fenceGuard.currentHeartbeatFields(),
     async start() {
-      await fenceGuard.startUp();
+      const check = await fenceGuard.startUp();
       stopPeriodic ??= fenceGuard.runPeriodically(config.fenceCheckIntervalSeconds * 1000);
+      return check;
+    },
+    startAtBoot(first) {
+      return startAtBoot(
+        {
+          pairId: config.pairId,
+          host: config.hostName,
+          check: () => fenceGuard.check(),
+          control,
+          activity,
+          serviceLock,
+          timing,
+          startTimeoutMs: config.startTimeoutSeconds * 1000,
+          retryIntervalMs: config.fenceCheckIntervalSeconds * 1000,
+          log,
+        },
+        first,
+      );
     },
     stop() {
       stopPeriodic?.();

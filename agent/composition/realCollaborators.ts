@@ -26,6 +26,7 @@ export function createBackupShipper(config: AgentConfig, logger: Logger): Backup
     prefix: backup.prefix,
     sourceMachine: config.hostName,
     pollIntervalMs: backup.pollIntervalSeconds * 1000,
+    settleMs: backup.settleSeconds * 1000,
     // A container SAS may create blobs but not containers.
     createContainer: backup.source.kind !== 'containerSasUrl',
     logger,

@@ -42,6 +42,7 @@ export interface AgentConfig {
     readonly container: string;
     readonly prefix: string;
     readonly pollIntervalSeconds: number;
+    readonly settleSeconds: number;
   };
   readonly restore?: NonNullable<Parsed['restore']>;
   readonly diskPaths: readonly string[];
@@ -50,6 +51,7 @@ export interface AgentConfig {
   readonly startTimeoutSeconds: number;
   readonly fenceCheckIntervalSeconds: number;
   readonly killOnFence: boolean;
+  readonly startAtBoot: boolean;
 }
 
 export interface LoadAgentConfigOptions {
@@ -202,11 +204,12 @@ function build(c: Parsed, machineName: string): AgentConfig {
     startTimeoutSeconds: c.startTimeoutSeconds,
     fenceCheckIntervalSeconds: c.fenceCheckIntervalSeconds,
     killOnFence: c.killOnFence,
+    startAtBoot: c.startAtBoot,
   };
 }
 
 function buildBackup(b: NonNullable<Parsed['backup']>, pairId: string, fence: Parsed['fence']): NonNullable<AgentConfig['backup']> {
-  const common = { folder: b.folder, pattern: b.pattern, prefix: b.prefix ?? `${pairId}/`, pollIntervalSeconds: b.pollIntervalSeconds };
+  const common = { folder: b.folder, pattern: b.pattern, prefix: b.prefix ?? `${pairId}/`, pollIntervalSeconds: b.pollIntervalSeconds, settleSeconds: b.settleSeconds };
   if (b.containerSasUrl !== undefined) {
     const sas = checkContainerSas(b.containerSasUrl, 'cw');
     return { ...common, source: { kind: 'containerSasUrl', containerSasUrl: b.containerSasUrl }, container: typeof sas === 'string' ? '' : sas.container };

@@ -155,6 +155,12 @@ export const agentConfigInputSchema = z
         blobServiceUri: z.string(typed('must be text')).regex(/^https?:\/\/[^\s?#]+$/, 'must be an http(s) URL without a query').optional(),
         clientId: guid.optional(),
         pollIntervalSeconds: seconds(5, 3600, 60),
+        /**
+         * How long a backup file must keep the same size and time stamp before it is shipped: a
+         * file adTempus is still writing is never uploaded. Lower it only where backups are
+         * written aside and renamed into place.
+         */
+        settleSeconds: seconds(1, 3600, 60),
       })
       .strict()
       .optional(),
@@ -165,6 +171,13 @@ export const agentConfigInputSchema = z
     stopTimeoutSeconds: seconds(1, 3600, 120),
     startTimeoutSeconds: seconds(1, 3600, 120),
     fenceCheckIntervalSeconds: seconds(5, 3600, 30),
+    /**
+     * Start adTempus when the agent starts, once the fence record says this host is the active
+     * side (the service itself set to Manual, so that nothing else starts it at boot). Closes the
+     * boot race in which a returning Primary set to Automatic starts adTempus before its agent has
+     * read that another host took over.
+     */
+    startAtBoot: z.boolean({ error: 'must be true or false' }).default(false),
     /** A fenced host ends a service that will not stop in time: two running copies are worse. */
     killOnFence: z.boolean({ error: 'must be true or false' }).default(true),
   })

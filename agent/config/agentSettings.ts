@@ -53,6 +53,7 @@ export const SETTINGS: readonly Setting[] = [
   s('BACKUP_BLOB_SERVICE_URI', 'backup.blobServiceUri'),
   s('BACKUP_CLIENT_ID', 'backup.clientId'),
   s('BACKUP_POLL_SECONDS', 'backup.pollIntervalSeconds', 'int'),
+  s('BACKUP_SETTLE_SECONDS', 'backup.settleSeconds', 'int'),
   s('RESTORE_MODE', 'restore.mode'),
   s('RESTORE_DATABASE', 'restore.database'),
   s('RESTORE_DOWNLOAD_DIR', 'restore.downloadDir'),
@@ -73,6 +74,7 @@ export const SETTINGS: readonly Setting[] = [
   s('START_TIMEOUT_SECONDS', 'startTimeoutSeconds', 'int'),
   s('FENCE_CHECK_SECONDS', 'fenceCheckIntervalSeconds', 'int'),
   s('KILL_ON_FENCE', 'killOnFence', 'bool'),
+  s('START_AT_BOOT', 'startAtBoot', 'bool'),
 ];
 
 /** The variable that sets a path, for messages that name where to fix a value. */

@@ -55,6 +55,7 @@ export function labAgentConfig(c: LabAgentConfigInput): AgentConfigInput {
       prefix: c.pair.backup.prefix,
       connectionString: c.storage,
       pollIntervalSeconds: LAB_TIMING.backupPollSeconds,
+      settleSeconds: LAB_TIMING.backupSettleSeconds,
     },
     // Copied databases are restored on either side (a failover now, a failback later).
     ...(c.pair.strategy === 'copied'

@@ -47,6 +47,12 @@ export const LAB_TIMING = {
   backupIntervalSeconds: 60,
   /** The agents' backup-folder scans and their fence re-checks. */
   backupPollSeconds: 5,
+  /**
+   * The lab writes each backup aside and renames it into place, so a file is complete the moment
+   * it appears; the agents' production wait (a minute of unchanged size and time stamp) would
+   * only slow the lab's clock down.
+   */
+  backupSettleSeconds: 1,
   fenceCheckSeconds: 5,
   stopTimeoutSeconds: 10,
   startTimeoutSeconds: 20,

@@ -54,10 +54,27 @@ describe('loadAgentConfig', () => {
       stopTimeoutSeconds: 120,
       startTimeoutSeconds: 120,
       killOnFence: true,
+      startAtBoot: false,
       diskPaths: [],
     });
     expect(config.backup).toBeUndefined();
     expect(config.restore).toBeUndefined();
+  });
+
+  it('reads the start at boot and the backup settle time', () => {
+    const config = loadAgentConfig(
+      env({ ADTEMPUS_AGENT_START_AT_BOOT: 'true', ADTEMPUS_AGENT_BACKUP_FOLDER: 'D:\\adTempus\\Backups', ADTEMPUS_AGENT_BACKUP_CONTAINER: 'backups', ADTEMPUS_AGENT_BACKUP_SETTLE_SECONDS: '15' }),
+      { hostName: 'ADT-PAY-PRI' },
+    );
+
+    expect(config.startAtBoot).toBe(true);
+    expect(config.backup).toMatchObject({ folder: 'D:\\adTempus\\Backups', settleSeconds: 15, pollIntervalSeconds: 60 });
+  });
+
+  it('waits a minute for a backup to settle unless told otherwise', () => {
+    const config = loadAgentConfig(env({ ADTEMPUS_AGENT_BACKUP_FOLDER: 'D:\\adTempus\\Backups', ADTEMPUS_AGENT_BACKUP_CONTAINER: 'backups' }), { hostName: 'ADT-PAY-PRI' });
+
+    expect(config.backup?.settleSeconds).toBe(60);
   });
 
   it('freezes the configuration', () => {
@@ -130,6 +147,9 @@ describe('loadAgentConfig', () => {
       ADTEMPUS_AGENT_HEARTBEAT_SECONDS: 'often',
       ADTEMPUS_AGENT_STOP_TIMEOUT_SECONDS: '0',
       ADTEMPUS_AGENT_KILL_ON_FENCE: 'maybe',
+      ADTEMPUS_AGENT_START_AT_BOOT: 'yes please',
+      ADTEMPUS_AGENT_BACKUP_FOLDER: 'D:\\Backups',
+      ADTEMPUS_AGENT_BACKUP_SETTLE_SECONDS: '0',
       ADTEMPUS_AGENT_RESTORE_MODE: 'tsql',
       ADTEMPUS_AGENT_RESTORE_SQL_PASSWORD: SQL_PASSWORD,
       ADTEMPUS_AGENT_HEARTBEAT_SECS: '5',
@@ -143,6 +163,8 @@ describe('loadAgentConfig', () => {
         'heartbeatIntervalSeconds (ADTEMPUS_AGENT_HEARTBEAT_SECONDS): must be a number',
         'stopTimeoutSeconds (ADTEMPUS_AGENT_STOP_TIMEOUT_SECONDS): must be at least 1',
         'killOnFence (ADTEMPUS_AGENT_KILL_ON_FENCE): must be true or false',
+        'startAtBoot (ADTEMPUS_AGENT_START_AT_BOOT): must be true or false',
+        'backup.settleSeconds (ADTEMPUS_AGENT_BACKUP_SETTLE_SECONDS): must be at least 1',
         'restore.database (ADTEMPUS_AGENT_RESTORE_DATABASE): required',
         'restore.sql.auth.user (ADTEMPUS_AGENT_RESTORE_SQL_USER): required',
         'serviceBus.connectionString (ADTEMPUS_AGENT_SERVICEBUS_CONNECTION_STRING): not a Service Bus connection string (Endpoint=sb://...)',

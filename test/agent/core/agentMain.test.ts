@@ -57,23 +57,55 @@ async function inboxUntil(enough: (taken: InboxMessage[]) => boolean): Promise<I
   return taken;
 }
 
+/** The environment of an agent on this test's host, over the broker, Azurite and the simulated service. */
+async function hostEnv(fenceName: string, extra: Record<string, string> = {}): Promise<NodeJS.ProcessEnv> {
+  return {
+    ADTEMPUS_AGENT_PAIR_ID: 'payroll',
+    ADTEMPUS_AGENT_HOST_NAME: HOST,
+    ADTEMPUS_AGENT_PRIMARY_HOST: HOST,
+    ADTEMPUS_AGENT_SERVICEBUS_CONNECTION_STRING: broker.connectionString,
+    ADTEMPUS_AGENT_FENCE_CONNECTION_STRING: await storageForTests(),
+    ADTEMPUS_AGENT_FENCE_CONTAINER: fenceName,
+    ADTEMPUS_AGENT_SERVICE_CONTROL: 'process',
+    ADTEMPUS_AGENT_PROCESS_COMMAND: svc.options.command,
+    ADTEMPUS_AGENT_PROCESS_ARGS: JSON.stringify(svc.options.args),
+    ADTEMPUS_AGENT_PROCESS_READY_LINE: 'ready',
+    ADTEMPUS_AGENT_STATE_DIR: stateDir,
+    ADTEMPUS_AGENT_HEARTBEAT_SECONDS: '1',
+    ...extra,
+  };
+}
+
 describe('agent main', () => {
+  it('with start at boot, starts adTempus before its first heartbeat, which never reports a service stopped on its own', async () => {
+    const fence = await fenceContainer();
+    await svc.control.setStartupType('manual');
+
+    stopAgent = await main(await hostEnv(fence.name, { ADTEMPUS_AGENT_START_AT_BOOT: 'true' }));
+
+    const beats = (await inboxUntil((taken) => taken.some((m) => m.kind === 'agentHeartbeat' && m.service.state === 'running'))).filter(
+      (m): m is Extract<InboxMessage, { kind: 'agentHeartbeat' }> => m.kind === 'agentHeartbeat',
+    );
+    expect(beats.length).toBeGreaterThan(0);
+    expect(beats.map((b) => b.service.state)).not.toContain('stopped');
+    expect(beats.at(-1)).toMatchObject({ service: { state: 'running', stopOrdered: false }, fenced: false });
+    expect((await svc.starts()).map((s) => s.parameters)).toEqual([[]]);
+  });
+
+  it('without start at boot, leaves a stopped adTempus stopped', async () => {
+    const fence = await fenceContainer();
+    await svc.control.setStartupType('manual');
+
+    stopAgent = await main(await hostEnv(fence.name));
+
+    const beat = (await inboxUntil((taken) => taken.some((m) => m.kind === 'agentHeartbeat'))).find((m) => m.kind === 'agentHeartbeat');
+    expect(beat).toMatchObject({ service: { state: 'stopped' } });
+    expect(await svc.starts()).toEqual([]);
+  });
+
   it('starts adTempus on command and reports it in replies and heartbeats on the inbox', async () => {
     const fence = await fenceContainer();
-    stopAgent = await main({
-      ADTEMPUS_AGENT_PAIR_ID: 'payroll',
-      ADTEMPUS_AGENT_HOST_NAME: HOST,
-      ADTEMPUS_AGENT_PRIMARY_HOST: HOST,
-      ADTEMPUS_AGENT_SERVICEBUS_CONNECTION_STRING: broker.connectionString,
-      ADTEMPUS_AGENT_FENCE_CONNECTION_STRING: await storageForTests(),
-      ADTEMPUS_AGENT_FENCE_CONTAINER: fence.name,
-      ADTEMPUS_AGENT_SERVICE_CONTROL: 'process',
-      ADTEMPUS_AGENT_PROCESS_COMMAND: svc.options.command,
-      ADTEMPUS_AGENT_PROCESS_ARGS: JSON.stringify(svc.options.args),
-      ADTEMPUS_AGENT_PROCESS_READY_LINE: 'ready',
-      ADTEMPUS_AGENT_STATE_DIR: stateDir,
-      ADTEMPUS_AGENT_HEARTBEAT_SECONDS: '1',
-    });
+    stopAgent = await main(await hostEnv(fence.name));
     // A fresh envelope's time window is around the real clock here: main() uses it.
     const now = Date.now();
     const command = envelope(commands.start(['-takedbcontrol']), { issuedAt: new Date(now).toISOString(), notAfter: new Date(now + 60_000).toISOString() });
