@@ -74,8 +74,8 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
   const stops: (() => Promise<void>)[] = [];
   const timers: ScheduledTimer[] = [];
   const stopAll = async (): Promise<void> => {
-    // Timers first: no new pass starts while the rest closes.
-    for (const t of timers.splice(0)) t.stop();
+    // Timers first: no new pass starts, and a pass in progress finishes, before what it uses closes.
+    await Promise.all(timers.splice(0).map((t) => t.stop()));
     for (const stop of stops.splice(0).reverse()) await stop().catch((error: unknown) => log(`stopping: ${error instanceof Error ? error.message : String(error)}`));
   };
   try {

@@ -6,7 +6,8 @@ export interface ScheduledTimer {
   readonly name: string;
   readonly schedule: string;
   nextRun(): Date | null;
-  stop(): void;
+  /** No new run starts; settles once the run in progress, if any, has finished. */
+  stop(): Promise<void>;
 }
 
 /** Resolves `%NAME%` references in a binding value the way the Functions host does. */
@@ -31,14 +32,15 @@ export function scheduleTimer(
   const trigger = Object.values(registration.metadata.bindings).find((b) => b.type === 'timerTrigger');
   if (!trigger || typeof trigger['schedule'] !== 'string') throw new Error(`${registration.name} is not a timer function`);
   const schedule = resolveSetting(trigger['schedule'], settings);
-  let running = false;
+  let running: Promise<void> | undefined;
   let missed = false;
   const job = new Cron(schedule, { timezone: 'UTC', protect: true }, async () => {
     if (running) {
       missed = true;
       return;
     }
-    running = true;
+    let finished!: () => void;
+    running = new Promise<void>((resolve) => (finished = resolve));
     const timer: Timer = { isPastDue: missed, schedule: { adjustForDST: false }, scheduleStatus: { last: new Date().toISOString(), next: job.nextRun()?.toISOString() ?? '', lastUpdated: new Date().toISOString() } };
     missed = false;
     const context = new InvocationContext({ functionName: registration.name, invocationId: `${registration.name}-${Date.now()}` });
@@ -47,8 +49,17 @@ export function scheduleTimer(
     } catch (error) {
       log(`${registration.name} failed: ${error instanceof Error ? error.message : String(error)}`);
     } finally {
-      running = false;
+      running = undefined;
+      finished();
     }
   });
-  return { name: registration.name, schedule, nextRun: () => job.nextRun(), stop: () => job.stop() };
+  return {
+    name: registration.name,
+    schedule,
+    nextRun: () => job.nextRun(),
+    stop: () => {
+      job.stop();
+      return running ?? Promise.resolve();
+    },
+  };
 }
