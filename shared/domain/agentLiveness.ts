@@ -15,8 +15,14 @@ export interface AgentLivenessRecord {
    * which delays a takeover rather than causing a false one.
    */
   readonly lastSeenAt: string;
-  /** The host's clock when it sent the newest heartbeat: orders heartbeats across agent restarts. */
+  /** The host's clock when it sent the newest heartbeat: orders heartbeats across agent restarts when an enqueue time is missing. */
   readonly sentAt: string;
+  /**
+   * When Service Bus enqueued the newest heartbeat (the broker's clock): orders heartbeats across
+   * agent restarts, whatever the host's clock did meanwhile. Absent in records written before it
+   * was kept, and when the transport did not say.
+   */
+  readonly enqueuedAt?: string;
   readonly bootId: string;
   readonly sequence: number;
   readonly agentVersion: string;
@@ -48,29 +54,43 @@ export interface AgentAssessment {
 export const ALIVE_WITHIN_INTERVALS = 3;
 
 /**
- * Is `heartbeat` newer than what the record holds? Within one agent process the sequence orders
- * them; across processes (a restart gives a new bootId) only the host's clock can.
+ * Is `heartbeat` (enqueued at `enqueuedAt`, when the transport said) newer than what the record
+ * holds? Within one agent process the sequence orders them. Across processes (a restart gives a
+ * new bootId) the broker's enqueue time does: the host's clock may have been set back across the
+ * restart (NTP, a restored VM, a wrong BIOS clock), and then every heartbeat of the new process
+ * would look older than the stored one and the agent silent, which counts towards a lost host.
+ * The host's clock orders them only when one side has no enqueue time (records written before
+ * it was kept). A redelivered message keeps its enqueue time, so an old one stays older.
  */
-export function isNewerHeartbeat(record: AgentLivenessRecord | undefined, heartbeat: AgentHeartbeat): boolean {
+export function isNewerHeartbeat(record: AgentLivenessRecord | undefined, heartbeat: AgentHeartbeat, enqueuedAt?: Date): boolean {
   if (record === undefined) return true;
   if (heartbeat.bootId === record.bootId) return heartbeat.sequence > record.sequence;
+  const enqueued = enqueuedAt?.getTime() ?? Number.NaN;
+  const storedEnqueued = record.enqueuedAt === undefined ? Number.NaN : Date.parse(record.enqueuedAt);
+  if (Number.isFinite(enqueued) && Number.isFinite(storedEnqueued)) return enqueued > storedEnqueued;
   return Date.parse(heartbeat.sentAt) > Date.parse(record.sentAt);
 }
 
-/** The record after `heartbeat` arrived at `receivedAt`; undefined when it is older than the record (ignore it). */
+/**
+ * The record after `heartbeat`, enqueued at `enqueuedAt`, arrived at `receivedAt`; undefined when
+ * it is older than the record (ignore it).
+ */
 export function applyHeartbeat(
   record: AgentLivenessRecord | undefined,
   heartbeat: AgentHeartbeat,
   host: string,
   receivedAt: Date,
+  enqueuedAt?: Date,
 ): AgentLivenessRecord | undefined {
-  if (!isNewerHeartbeat(record, heartbeat)) return undefined;
+  if (!isNewerHeartbeat(record, heartbeat, enqueuedAt)) return undefined;
   return {
     version: 1,
     pairId: heartbeat.pairId,
     host,
     lastSeenAt: receivedAt.toISOString(),
     sentAt: heartbeat.sentAt,
+    // Only this heartbeat's own enqueue time: a stale one carried over would misorder the next restart.
+    ...(enqueuedAt !== undefined && Number.isFinite(enqueuedAt.getTime()) ? { enqueuedAt: enqueuedAt.toISOString() } : {}),
     bootId: heartbeat.bootId,
     sequence: heartbeat.sequence,
     agentVersion: heartbeat.agentVersion,

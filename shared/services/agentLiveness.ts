@@ -3,6 +3,7 @@ import { applyHeartbeat, type AgentLivenessRecord } from '../domain/agentLivenes
 import { sameHost, type PairDefinition } from '../domain/pair';
 import type { Logger } from '../ports/logger.port';
 import type { StateStore } from '../ports/stateStore.port';
+import { keySegment } from './keySegment';
 import { updateRecord } from './updateRecord';
 
 /**
@@ -21,6 +22,8 @@ export interface InboxDeps {
 /** What the transport knows of the message besides its body. */
 export interface InboxMeta {
   readonly messageId?: string;
+  /** When Service Bus enqueued the message (the broker's clock): orders heartbeats across agent restarts. */
+  readonly enqueuedAt?: Date;
 }
 
 export type InboxOutcome =
@@ -34,7 +37,7 @@ export type InboxOutcome =
   | { readonly kind: 'heartbeat-outdated' }
   /** The same reply message delivered again. */
   | { readonly kind: 'reply-duplicate' }
-  /** From a pair or host this watchdog does not know: nothing is written. */
+  /** From a pair or host this watchdog does not know: nothing of the pair's is written (the inbox trigger keeps the message as a rejection). */
   | { readonly kind: 'unknown-sender'; readonly reason: string };
 
 export interface StoredReply {
@@ -56,9 +59,6 @@ export interface ReplyLog {
 /** A restore can send many progress replies; the outcome replies must never be pushed out by them. */
 export const MAX_STORED_REPLIES = 50;
 
-const SAFE_SEGMENT = /^[A-Za-z0-9._-]+$/;
-const ENCODED_PREFIX = 'b64.';
-
 export const agentStateKeys = {
   /** Host names compare case-insensitively, so the key uses the lower-case name. */
   agent: (pairId: string, host: string): string => `pairs/${pairId}/agents/${host.toLowerCase()}`,
@@ -66,17 +66,17 @@ export const agentStateKeys = {
 } as const;
 
 export function recordInboxMessage(deps: InboxDeps, message: InboxMessage, meta: InboxMeta = {}): Promise<InboxOutcome> {
-  return message.kind === 'agentHeartbeat' ? recordAgentHeartbeat(deps, message) : recordAgentReply(deps, message, meta);
+  return message.kind === 'agentHeartbeat' ? recordAgentHeartbeat(deps, message, meta) : recordAgentReply(deps, message, meta);
 }
 
-export async function recordAgentHeartbeat(deps: InboxDeps, heartbeat: AgentHeartbeat): Promise<InboxOutcome> {
+export async function recordAgentHeartbeat(deps: InboxDeps, heartbeat: AgentHeartbeat, meta: InboxMeta = {}): Promise<InboxOutcome> {
   const sender = knownSender(deps, heartbeat.pairId, heartbeat.host);
   if (typeof sender === 'string') return unknownSender(deps, 'agent heartbeat', heartbeat.pairId, heartbeat.host, sender);
   const receivedAt = deps.clock();
   let outdated = false;
   let previous: AgentLivenessRecord | undefined;
   await updateRecord<AgentLivenessRecord>(deps.state, agentStateKeys.agent(heartbeat.pairId, sender.host), (current) => {
-    const next = applyHeartbeat(current, heartbeat, sender.host, receivedAt);
+    const next = applyHeartbeat(current, heartbeat, sender.host, receivedAt, meta.enqueuedAt);
     outdated = next === undefined;
     previous = current;
     return next;
@@ -163,16 +163,7 @@ function knownSender(deps: InboxDeps, pairId: string, host: string): { pair: Pai
 }
 
 function unknownSender(deps: InboxDeps, what: string, pairId: string, host: string, reason: string): InboxOutcome {
-  // Retrying cannot help, and writing would let any sender create records: log and drop.
+  // Retrying cannot help, and a stranger must never write a pair's records: the caller decides whether to keep the message.
   deps.logger.warn(`${what} from an unknown sender ignored`, { pair: pairId, host, reason });
   return { kind: 'unknown-sender', reason };
-}
-
-/**
- * A correlation id as one state-key segment. Ids that are already safe stay readable; others
- * (and safe ones that look encoded) become base64url, so two ids never share a key.
- */
-function keySegment(id: string): string {
-  if (SAFE_SEGMENT.test(id) && id !== '.' && !id.includes('..') && !id.startsWith(ENCODED_PREFIX)) return id;
-  return ENCODED_PREFIX + Buffer.from(id, 'utf8').toString('base64url');
 }

@@ -23,7 +23,7 @@ beforeAll(async () => {
   Object.assign(process.env, {
     WatchdogStorage: storage.connectionString,
     WATCHDOG_STATE_CONTAINER: CONTAINER,
-    WATCHDOG_PAIRS: JSON.stringify([pairInput()]),
+    WATCHDOG_PAIRS: JSON.stringify([pairInput(), pairInput({ id: 'hr' })]),
     ERP_PRIMARY_SQL_PASSWORD: 'Test-Passw0rd',
     ERP_SECONDARY_SQL_PASSWORD: 'Test-Passw0rd',
     SMTP_HOST: '127.0.0.1',
@@ -45,11 +45,11 @@ beforeEach(() => {
 });
 
 /** Invokes the registered handler as the host would, with the trigger's metadata. */
-async function deliver(body: unknown, messageId: string = randomUUID(), deliveryCount = 1): Promise<void> {
+async function deliver(body: unknown, messageId: string = randomUUID(), deliveryCount = 1, enqueuedAt = new Date()): Promise<void> {
   const context = new InvocationContext({
     functionName: 'agentInbox',
     invocationId: randomUUID(),
-    triggerMetadata: { messageId, deliveryCount, enqueuedTimeUtc: new Date().toISOString() },
+    triggerMetadata: { messageId, deliveryCount, enqueuedTimeUtc: enqueuedAt.toISOString() },
     logHandler: (level, ...args) => logs.push(`${level}: ${args.map(String).join(' ')}`),
   });
   await getRegistration('agentInbox').handler(body, context);
@@ -114,19 +114,13 @@ describe('agentInbox trigger', () => {
     expect(await readReplies(state, 'erp', 'failover-erp-1:preflight')).toMatchObject([{ messageId: 'reply-message-1', reply }]);
   });
 
-  it.each([
-    ['a heartbeat without its host', { ...heartbeat(), host: undefined }, 'host:'],
-    ['a message of an unknown kind', { contract: 1, kind: 'gossip' }, 'kind: must be'],
-    ['a body that is not JSON', 'not json {', 'the body is not JSON'],
-  ])('logs %s as malformed and completes it without retrying, writing nothing', async (_case, body, problem) => {
-    const messageId = randomUUID();
-    await expect(deliver(body, messageId)).resolves.toBeUndefined();
+  it("orders a restarted agent's heartbeats by the enqueue time the trigger reports, though its host clock went back an hour", async () => {
+    const now = Date.now();
+    const sender = { pairId: 'hr', host: 'ADT-SEC01' };
+    await deliver(heartbeat({ ...sender, bootId: 'boot-1', sequence: 40, sentAt: new Date(now - 30_000).toISOString() }), randomUUID(), 1, new Date(now - 30_000));
+    await deliver(heartbeat({ ...sender, bootId: 'boot-2', sequence: 0, sentAt: new Date(now - 3_600_000).toISOString() }), randomUUID(), 1, new Date(now));
 
-    const line = logs.find((l) => l.includes('malformed inbox message dropped'));
-    expect(line).toMatch(/^error: /);
-    expect(line).toContain(problem);
-    expect(line).toContain(messageId);
-    expect(await readAgentLiveness(state, 'erp', 'ADT-PRI01')).toBeUndefined();
+    expect(await readAgentLiveness(state, 'hr', 'ADT-SEC01')).toMatchObject({ bootId: 'boot-2', sequence: 0, enqueuedAt: new Date(now).toISOString() });
   });
 
   it('throws when the record cannot be written, so the runtime retries the message', async () => {

@@ -76,16 +76,16 @@ function reply(kind: ReplyKind, atSeconds: number, overrides: Partial<AgentReply
   };
 }
 
-async function receive(message: AgentHeartbeat | AgentReply, receivedAtSeconds: number, messageId?: string) {
+async function receive(message: AgentHeartbeat | AgentReply, receivedAtSeconds: number, messageId?: string, enqueuedAtSeconds?: number) {
   now = at(receivedAtSeconds);
-  return recordInboxMessage(deps, message, messageId ? { messageId } : {});
+  return recordInboxMessage(deps, message, { ...(messageId ? { messageId } : {}), ...(enqueuedAtSeconds !== undefined ? { enqueuedAt: at(enqueuedAtSeconds) } : {}) });
 }
 
 const record = async (host = 'ADT-PRI01'): Promise<AgentLivenessRecord | undefined> => readAgentLiveness(state, 'erp', host);
 
 describe('recording agent heartbeats', () => {
-  it("records a host's first heartbeat with the watchdog's receive time and the host's send time", async () => {
-    await expect(receive(heartbeat(0, -2), 1)).resolves.toEqual({ kind: 'heartbeat-recorded' });
+  it("records a host's first heartbeat with the watchdog's receive time, the host's send time and the broker's enqueue time", async () => {
+    await expect(receive(heartbeat(0, -2), 1, 'm-1', 0)).resolves.toEqual({ kind: 'heartbeat-recorded' });
 
     expect(await record()).toEqual({
       version: 1,
@@ -93,6 +93,7 @@ describe('recording agent heartbeats', () => {
       host: 'ADT-PRI01',
       lastSeenAt: at(1).toISOString(),
       sentAt: at(-2).toISOString(),
+      enqueuedAt: at(0).toISOString(),
       bootId: BOOT,
       sequence: 0,
       agentVersion: '0.1.0',
@@ -145,6 +146,19 @@ describe('recording agent heartbeats', () => {
     await expect(receive(heartbeat(40, 600), 640)).resolves.toEqual({ kind: 'heartbeat-outdated' });
 
     expect(await record()).toMatchObject({ bootId: 'boot-b', lastSeenAt: at(630).toISOString() });
+  });
+
+  it('orders the heartbeats of a restarted agent whose host clock went back an hour by their enqueue time, and counts it alive', async () => {
+    const anHourBack = -3600;
+    await receive(heartbeat(40, 600), 600, 'm-40', 600);
+    await expect(receive(heartbeat(0, 630 + anHourBack, { bootId: 'boot-b' }), 631, 'm-b0', 630)).resolves.toEqual({ kind: 'heartbeat-recorded' });
+    await expect(receive(heartbeat(1, 645 + anHourBack, { bootId: 'boot-b' }), 646, 'm-b1', 645)).resolves.toEqual({ kind: 'heartbeat-recorded' });
+    // The earlier process's last message, redelivered: its host clock is ahead, its enqueue time is not.
+    await expect(receive(heartbeat(40, 600), 650, 'm-40', 600)).resolves.toEqual({ kind: 'heartbeat-outdated' });
+
+    const stored = (await record())!;
+    expect(stored).toMatchObject({ bootId: 'boot-b', sequence: 1, lastSeenAt: at(646).toISOString(), enqueuedAt: at(645).toISOString() });
+    expect(assessAgent(stored, at(660), 15)).toMatchObject({ alive: true, silentForSeconds: 14 });
   });
 
   it('keeps one record per host whatever the spelling of its name, under the configured name', async () => {
