@@ -88,7 +88,7 @@ export function decideFailover(input: FailoverDecisionInput): FailoverDecision {
   const { pair, heartbeat, now } = input;
   const settings: FailoverPolicySettings = { ...DEFAULT_FAILOVER_POLICY_SETTINGS, ...input.settings };
   const primary = heartbeat.agents?.primary;
-  const facts = [heartbeatLine(input), agentLine(pair, primary)];
+  const facts = [heartbeatLine(input), agentLine(pair, heartbeat, primary)];
 
   const failedOver = alreadyFailedOver(pair, primary, input.fence);
   if (failedOver) return { action: 'none', reason: 'ALREADY_FAILED_OVER', evidence: [failedOver, ...facts] };
@@ -243,16 +243,28 @@ function alert(reason: AlertReason, why: string, facts: readonly string[]): Fail
   return { action: 'alert', reason, evidence: [why, ...facts] };
 }
 
+/**
+ * After a failover the monitor watches the active side in the Primary's place (the assessment's
+ * roles are swapped): the lines name that side and its host, never the configured Primary's,
+ * whose host may be the one that is gone.
+ */
+function watchedSide(pair: PairDefinition, heartbeat: HeartbeatAssessment): { readonly label: string; readonly host: string } {
+  return heartbeat.afterFailover ? { label: 'active side', host: heartbeat.afterFailover.activeHost } : { label: 'Primary', host: pair.primary.hostName };
+}
+
 function heartbeatLine({ pair, heartbeat, now }: FailoverDecisionInput): string {
   const age = primaryHeartbeatAgeSeconds(heartbeat, now);
   const ageText = age === undefined ? 'age unknown' : `${formatSeconds(age)} old`;
-  return `database heartbeat: ${heartbeat.state} since ${heartbeat.since}; Primary heartbeat ${ageText} (takeover delay ${formatSeconds(pair.policy.staleThresholdSeconds)})`;
+  const side = watchedSide(pair, heartbeat);
+  const whose = heartbeat.afterFailover ? `${side.label} (${side.host})` : side.label;
+  return `database heartbeat: ${heartbeat.state} since ${heartbeat.since}; ${whose} heartbeat ${ageText} (takeover delay ${formatSeconds(pair.policy.staleThresholdSeconds)})`;
 }
 
-function agentLine(pair: PairDefinition, a: AgentAssessment | undefined): string {
-  const host = pair.primary.hostName;
-  if (a === undefined) return `Primary agent (${host}): never heard from`;
+function agentLine(pair: PairDefinition, heartbeat: HeartbeatAssessment, a: AgentAssessment | undefined): string {
+  const side = watchedSide(pair, heartbeat);
+  const who = `${side.label === 'Primary' ? 'Primary' : 'Active side\'s'} agent (${a?.host ?? side.host})`;
+  if (a === undefined) return `${who}: never heard from`;
   const life = a.alive ? 'alive' : `silent for ${formatSeconds(a.silentForSeconds)}`;
   const stop = a.serviceState === 'stopped' ? (a.stopOrdered ? ' (stop ordered)' : ' (stopped on its own)') : '';
-  return `Primary agent (${host}): ${life}, adTempus service ${a.serviceState}${stop}${a.fenced ? ', fenced' : ''}`;
+  return `${who}: ${life}, adTempus service ${a.serviceState}${stop}${a.fenced ? ', fenced' : ''}`;
 }

@@ -303,6 +303,20 @@ describe('decideFailover: safety rules', () => {
     expect(decideFailover(inputFor({ state: 'stale', agent: 'silent' }, { fence }))).toMatchObject({ action: 'none', reason: 'ALREADY_FAILED_OVER' });
   });
 
+  it('after a failover, names the active side and its host in the evidence, never the configured Primary that may be gone', () => {
+    const fence = { pairId: 'erp', epoch: 4, activeHost: 'ADT-SEC01', updatedAt: ago(600), reason: 'failover' };
+    const activeAgent = { ...primaryAgent('running')!, host: 'ADT-SEC01' };
+    const heartbeat = heartbeatOf('healthy', 'shared', activeAgent, { afterFailover: { epoch: 4, activeHost: 'ADT-SEC01', configuredPrimary: 'ADT-PRI01' } });
+
+    const decision = decideFailover({ ...inputFor({ state: 'healthy', agent: 'running', strategy: 'shared' }, { fence }), heartbeat });
+
+    expect(decision).toMatchObject({ action: 'none', reason: 'ALREADY_FAILED_OVER' });
+    expect(decision.evidence).toEqual(
+      expect.arrayContaining([expect.stringContaining('active side (ADT-SEC01) heartbeat 10 s old'), "Active side's agent (ADT-SEC01): alive, adTempus service running"]),
+    );
+    expect(decision.evidence.join('\n')).not.toContain('ADT-PRI01');
+  });
+
   it('still decides on its own when the fence record names the Primary', () => {
     const fence = { pairId: 'erp', epoch: 5, activeHost: 'ADT-PRI01', updatedAt: ago(600), reason: 'failback' };
     expect(decideFailover(inputFor({ state: 'stale', agent: 'silent' }, { fence })).action).toBe('failover');
