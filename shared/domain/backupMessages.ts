@@ -16,6 +16,8 @@ export function backupNotification(
   decision: Exclude<AlertDecision<BackupState>, { kind: 'none' }>,
   a: BackupAssessment,
   since: string,
+  /** The host that runs adTempus now (the fence record's active host): whose backup job to check. */
+  activeHost: string,
   link?: string,
 ): Notification {
   const resolved = decision.kind === 'resolve';
@@ -46,7 +48,7 @@ export function backupNotification(
     since,
     createdAt: a.checkedAt,
     facts,
-    nextSteps: resolved ? ['No action needed.'] : nextSteps(pair, a),
+    nextSteps: resolved ? ['No action needed.'] : nextSteps(a, activeHost),
     ...(link ? { link } : {}),
   };
 }
@@ -63,11 +65,11 @@ function summary(pair: PairDefinition, a: BackupAssessment): string {
   }
 }
 
-function nextSteps(pair: PairDefinition, a: BackupAssessment): string[] {
-  const steps = [
-    `Check the adTempus backup job on ${pair.primary.hostName} and the watchdog agent that ships backups to Blob storage.`,
-  ];
-  if (a.state === 'suspect') steps.push('Inspect the newest backup file on the Primary; do not rely on it for a restore until a sound backup exists.');
+function nextSteps(a: BackupAssessment, activeHost: string): string[] {
+  const steps = [`Check the adTempus backup job on ${activeHost} and the watchdog agent that ships backups to Blob storage.`];
+  if (a.state === 'suspect') {
+    steps.push(`Inspect the newest backup file on ${a.newest?.sourceMachine ?? activeHost}; do not rely on it for a restore until a sound backup exists.`);
+  }
   if (a.state === 'stale' || a.state === 'missing') steps.push('Take a backup now (adTempus Console or its database utility) so a failover would lose less data.');
   return steps;
 }

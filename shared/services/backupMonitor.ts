@@ -5,6 +5,7 @@ import { decideAlert } from '../domain/conditionChange';
 import type { PairDefinition } from '../domain/pair';
 import type { BackupCatalog } from '../ports/backupCatalog.port';
 import type { MonitorDeps } from './heartbeatMonitor';
+import { fenceOrPrimary } from './fenceOrPrimary';
 import { enqueue, flushOutbox, type WithOutbox } from './outbox';
 import { runPairs, type PairOutcome } from './runPairs';
 import { stateKeys } from './stateKeys';
@@ -30,7 +31,9 @@ export function runBackupPass(deps: MonitorDeps & { readonly backups: BackupCata
 }
 
 export async function checkBackups(deps: MonitorDeps & { readonly backups: BackupCatalog }, pair: PairDefinition): Promise<BackupCheck> {
-  const listing = await deps.backups.newest(pair.backup.container, pair.backup.prefix, NEWEST_BACKUPS_READ);
+  const [listing, fence] = await Promise.all([deps.backups.newest(pair.backup.container, pair.backup.prefix, NEWEST_BACKUPS_READ), fenceOrPrimary(deps, pair)]);
+  // After a failover the backups to chase are the active side's.
+  const activeHost = fence?.activeHost ?? pair.primary.hostName;
   const records = listing.blobs.map((b) => readBackupRecord(pair.backup.prefix, pair.id, b)).filter((r): r is BackupRecord => r !== undefined);
   const now = deps.clock();
   const assessment = assessBackups(pair, records, listing.foreign, now);
@@ -42,7 +45,7 @@ export async function checkBackups(deps: MonitorDeps & { readonly backups: Backu
     const previous = current?.confirmed;
     const confirmed = previous?.state === assessment.state ? previous : { state: assessment.state, since: assessment.checkedAt };
     const decision = decideAlert(previous?.state, confirmed.state, (s) => s === 'ok');
-    const notification = decision.kind === 'none' ? undefined : backupNotification(pair, decision, assessment, confirmed.since, link);
+    const notification = decision.kind === 'none' ? undefined : backupNotification(pair, decision, assessment, confirmed.since, activeHost, link);
     if (decision.kind !== 'none') deps.logger.warn('backup condition changed', { pair: pair.id, from: decision.from ?? '(none)', to: decision.to });
     return { version: 1, confirmed, assessment, outbox: enqueue(current?.outbox ?? [], notification, deps.logger) };
   });

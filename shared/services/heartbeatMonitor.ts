@@ -4,13 +4,14 @@ import { assessHeartbeat, rolesSwapped, type AgentSignals, type HeartbeatAssessm
 import { heartbeatNotification } from '../domain/heartbeatMessages';
 import type { FailoverDecision } from '../domain/failoverPolicy';
 import { sameHost, type PairDefinition } from '../domain/pair';
-import { fenceKey, fenceRecordSchema, type FenceRecord } from '../contracts/fenceRecord';
+import type { FenceRecord } from '../contracts/fenceRecord';
 import { pairControlSchema } from '../domain/pairControl';
 import type { CommandChannel } from '../ports/commandChannel.port';
 import type { HeartbeatSource } from '../ports/heartbeatSource.port';
 import type { Logger } from '../ports/logger.port';
 import type { OrchestrationClient } from '../ports/orchestrationClient.port';
 import type { StateStore } from '../ports/stateStore.port';
+import { fenceOrPrimary } from './fenceOrPrimary';
 import { decisionWithoutRecords, toMonitorDecision, type MonitorDecision } from './monitorDecision';
 import type { ChannelDirectory } from './notificationDispatcher';
 import { enqueue, flushOutbox, type WithOutbox } from './outbox';
@@ -112,20 +113,6 @@ export async function checkHeartbeat(deps: MonitorDeps & { readonly heartbeats: 
     ...(ours ? { assessment: record.assessment } : {}),
     ...(ours && settled ? { decision: settled } : {}),
   };
-}
-
-/**
- * The fence record, or undefined (the Primary is active). One that does not parse is logged and
- * the configured Primary watched, as before failovers existed: the trigger refuses to act on it.
- */
-async function fenceOrPrimary(deps: MonitorDeps, pair: PairDefinition): Promise<FenceRecord | undefined> {
-  // Read here, not through failoverFacts.readFence: that module depends on this one's record type.
-  const stored = await deps.state.read<unknown>(fenceKey(pair.id));
-  if (stored === undefined) return undefined;
-  const parsed = fenceRecordSchema.safeParse(stored.value);
-  if (parsed.success) return parsed.data;
-  deps.logger.error('fence record unreadable: watching the configured Primary', { pair: pair.id, code: 'FENCE_RECORD_INVALID' });
-  return undefined;
 }
 
 /**

@@ -12,6 +12,7 @@ beforeAll(async () => {
   f = await startMonitorFixture('backup-fn', (port) => [
     peerPair(port, { id: 'erp', backup: { container: CONTAINER, prefix: 'erp/', rpoBudgetMinutes: 60, expectedIntervalMinutes: 30, maxShrinkPercent: 50 } }),
     peerPair(port, { id: 'crm', backup: { container: CONTAINER, prefix: 'crm/', rpoBudgetMinutes: 60, expectedIntervalMinutes: 30, maxShrinkPercent: 50 } }),
+    peerPair(port, { id: 'hr', backup: { container: CONTAINER, prefix: 'hr/', rpoBudgetMinutes: 60, expectedIntervalMinutes: 30, maxShrinkPercent: 50 } }),
   ]);
   backups = f.blob.getContainerClient(CONTAINER);
   await backups.createIfNotExists();
@@ -70,6 +71,18 @@ describe('backupMonitor timer', () => {
     expect(f.logs.join('\n')).toMatch(/warning: skipped blob "crm\/0000000000000_readme.txt": its name does not follow the backup contract/);
     expect((await record('crm')).assessment).toMatchObject({ state: before.state, newest: before.newest });
     expect(subjects('crm')).toEqual([]);
+  });
+
+  it('after a failover, sends people to the backup job of the active side, not of the configured Primary', async () => {
+    const fence = { pairId: 'hr', epoch: 2, activeHost: 'ADT-SEC01', updatedAt: minutesAgo(30).toISOString(), reason: 'failover failover-hr' };
+    await f.blob.getContainerClient(f.env.WATCHDOG_STATE_CONTAINER!).getBlockBlobClient('pairs/hr/fence.json').uploadData(Buffer.from(JSON.stringify(fence)));
+    await new BackupProducer(backups, 'hr', 'hr/', 'ADT-PRI01', 2048).ship(minutesAgo(90));
+
+    await f.invoke('backupMonitor');
+
+    const mail = f.smtp.messages.find((m) => m.subject.includes(' hr: '))!;
+    expect(mail.text).toContain('Check the adTempus backup job on ADT-SEC01');
+    expect(mail.text).not.toContain('backup job on ADT-PRI01');
   });
 
   it('flags a backup whose metadata lacks its SHA-256', async () => {
