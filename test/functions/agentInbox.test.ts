@@ -1,75 +1,14 @@
 import '../../functions/agentInbox';
 import { randomUUID } from 'node:crypto';
-import { InvocationContext } from '@azure/functions';
-import { BlobServiceClient } from '@azure/storage-blob';
 import { getRegistration } from '../../local/functionsCore';
-import { BlobStateStore } from '../../shared/adapters/blob/blobStateStore';
-import { closeAppServices } from '../../shared/composition/appServices';
-import { COMMAND_CONTRACT_VERSION, type AgentHeartbeat, type AgentReply } from '../../shared/contracts/agentCommands';
+import { COMMAND_CONTRACT_VERSION, type AgentReply } from '../../shared/contracts/agentCommands';
 import { readAgentLiveness, readReplies } from '../../shared/services/agentLiveness';
-import { testStorage, type TestStorage } from '../support/azurite';
-import { pairInput } from '../support/pairs';
+import { agentHeartbeat as heartbeat, useInboxFunction } from './inboxFunction';
 
-const CONTAINER = 'state-agent-inbox';
+const inbox = useInboxFunction('state-agent-inbox');
 
-let storage: TestStorage;
-let state: BlobStateStore;
-let savedEnv: NodeJS.ProcessEnv;
-let logs: string[];
-
-beforeAll(async () => {
-  storage = await testStorage();
-  savedEnv = { ...process.env };
-  Object.assign(process.env, {
-    WatchdogStorage: storage.connectionString,
-    WATCHDOG_STATE_CONTAINER: CONTAINER,
-    WATCHDOG_PAIRS: JSON.stringify([pairInput(), pairInput({ id: 'hr' })]),
-    ERP_PRIMARY_SQL_PASSWORD: 'Test-Passw0rd',
-    ERP_SECONDARY_SQL_PASSWORD: 'Test-Passw0rd',
-    SMTP_HOST: '127.0.0.1',
-    ALERT_EMAIL_FROM: 'watchdog@example.com',
-    WATCHDOG_INBOX_QUEUE: 'watchdog-inbox',
-  });
-  await closeAppServices();
-  state = new BlobStateStore(BlobServiceClient.fromConnectionString(storage.connectionString).getContainerClient(CONTAINER));
-});
-
-afterAll(async () => {
-  await closeAppServices();
-  process.env = savedEnv;
-  await storage.release();
-});
-
-beforeEach(() => {
-  logs = [];
-});
-
-/** Invokes the registered handler as the host would, with the trigger's metadata. */
-async function deliver(body: unknown, messageId: string = randomUUID(), deliveryCount = 1, enqueuedAt = new Date()): Promise<void> {
-  const context = new InvocationContext({
-    functionName: 'agentInbox',
-    invocationId: randomUUID(),
-    triggerMetadata: { messageId, deliveryCount, enqueuedTimeUtc: enqueuedAt.toISOString() },
-    logHandler: (level, ...args) => logs.push(`${level}: ${args.map(String).join(' ')}`),
-  });
-  await getRegistration('agentInbox').handler(body, context);
-}
-
-function heartbeat(overrides: Partial<AgentHeartbeat> = {}): AgentHeartbeat {
-  return {
-    contract: COMMAND_CONTRACT_VERSION,
-    kind: 'agentHeartbeat',
-    pairId: 'erp',
-    host: 'ADT-SEC01',
-    sentAt: new Date().toISOString(),
-    sequence: 7,
-    bootId: 'boot-1',
-    agentVersion: '0.1.0',
-    service: { state: 'stopped', startupType: 'manual', stopOrdered: false },
-    epochSeen: 1,
-    fenced: false,
-    ...overrides,
-  };
+function deliver(body: unknown, messageId: string = randomUUID(), deliveryCount = 1, enqueuedAt = new Date()): Promise<void> {
+  return inbox.invoke(body, { messageId, deliveryCount, enqueuedTimeUtc: enqueuedAt.toISOString() });
 }
 
 describe('agentInbox trigger', () => {
@@ -81,7 +20,7 @@ describe('agentInbox trigger', () => {
   it("turns an agent heartbeat into the host's liveness record", async () => {
     await deliver(heartbeat());
 
-    expect(await readAgentLiveness(state, 'erp', 'ADT-SEC01')).toMatchObject({
+    expect(await readAgentLiveness(inbox.state, 'erp', 'ADT-SEC01')).toMatchObject({
       host: 'ADT-SEC01',
       sequence: 7,
       bootId: 'boot-1',
@@ -93,7 +32,7 @@ describe('agentInbox trigger', () => {
   it('reads a heartbeat that arrives as JSON text', async () => {
     await deliver(JSON.stringify(heartbeat({ sequence: 8 })));
 
-    expect(await readAgentLiveness(state, 'erp', 'ADT-SEC01')).toMatchObject({ sequence: 8 });
+    expect(await readAgentLiveness(inbox.state, 'erp', 'ADT-SEC01')).toMatchObject({ sequence: 8 });
   });
 
   it('records a reply under its correlation id with the Service Bus message id', async () => {
@@ -111,7 +50,7 @@ describe('agentInbox trigger', () => {
     };
     await deliver(reply, 'reply-message-1');
 
-    expect(await readReplies(state, 'erp', 'failover-erp-1:preflight')).toMatchObject([{ messageId: 'reply-message-1', reply }]);
+    expect(await readReplies(inbox.state, 'erp', 'failover-erp-1:preflight')).toMatchObject([{ messageId: 'reply-message-1', reply }]);
   });
 
   it("orders a restarted agent's heartbeats by the enqueue time the trigger reports, though its host clock went back an hour", async () => {
@@ -120,11 +59,11 @@ describe('agentInbox trigger', () => {
     await deliver(heartbeat({ ...sender, bootId: 'boot-1', sequence: 40, sentAt: new Date(now - 30_000).toISOString() }), randomUUID(), 1, new Date(now - 30_000));
     await deliver(heartbeat({ ...sender, bootId: 'boot-2', sequence: 0, sentAt: new Date(now - 3_600_000).toISOString() }), randomUUID(), 1, new Date(now));
 
-    expect(await readAgentLiveness(state, 'hr', 'ADT-SEC01')).toMatchObject({ bootId: 'boot-2', sequence: 0, enqueuedAt: new Date(now).toISOString() });
+    expect(await readAgentLiveness(inbox.state, 'hr', 'ADT-SEC01')).toMatchObject({ bootId: 'boot-2', sequence: 0, enqueuedAt: new Date(now).toISOString() });
   });
 
   it('throws when the record cannot be written, so the runtime retries the message', async () => {
-    const container = BlobServiceClient.fromConnectionString(storage.connectionString).getContainerClient(CONTAINER);
+    const container = inbox.container;
     await container.createIfNotExists();
     await container.getBlockBlobClient('pairs/erp/agents/adt-pri01.json').upload('{ not json', 10);
 

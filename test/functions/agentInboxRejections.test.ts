@@ -1,55 +1,18 @@
 import '../../functions/agentInbox';
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type AddressInfo } from 'node:net';
-import { InvocationContext } from '@azure/functions';
-import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
-import { getRegistration } from '../../local/functionsCore';
-import { BlobStateStore } from '../../shared/adapters/blob/blobStateStore';
 import { closeAppServices } from '../../shared/composition/appServices';
-import { COMMAND_CONTRACT_VERSION, type AgentHeartbeat } from '../../shared/contracts/agentCommands';
 import { readAgentLiveness } from '../../shared/services/agentLiveness';
 import { MAX_KEPT_BODY_BYTES, type InboxRejection } from '../../shared/services/inboxRejections';
-import { testStorage, type TestStorage } from '../support/azurite';
+import { agentHeartbeat as heartbeat, useInboxFunction } from './inboxFunction';
 import { pairInput } from '../support/pairs';
 
-const CONTAINER = 'state-inbox-rejections';
 /** Late on one day: a record named by the receive day would land on the next. */
 const ENQUEUED = new Date('2026-11-22T23:59:30.000Z');
 const DAY = 'inbox/rejected/2026-11-22';
 
-let storage: TestStorage;
-let state: BlobStateStore;
-let container: ContainerClient;
-let savedEnv: NodeJS.ProcessEnv;
-let logs: string[];
-
-beforeAll(async () => {
-  storage = await testStorage();
-  savedEnv = { ...process.env };
-  Object.assign(process.env, {
-    WatchdogStorage: storage.connectionString,
-    WATCHDOG_STATE_CONTAINER: CONTAINER,
-    WATCHDOG_PAIRS: JSON.stringify([pairInput()]),
-    ERP_PRIMARY_SQL_PASSWORD: 'Test-Passw0rd',
-    ERP_SECONDARY_SQL_PASSWORD: 'Test-Passw0rd',
-    SMTP_HOST: '127.0.0.1',
-    ALERT_EMAIL_FROM: 'watchdog@example.com',
-    WATCHDOG_INBOX_QUEUE: 'watchdog-inbox',
-  });
-  await closeAppServices();
-  container = BlobServiceClient.fromConnectionString(storage.connectionString).getContainerClient(CONTAINER);
-  state = new BlobStateStore(container);
-});
-
-afterAll(async () => {
-  await closeAppServices();
-  process.env = savedEnv;
-  await storage.release();
-});
-
-beforeEach(() => {
-  logs = [];
-});
+const inbox = useInboxFunction('state-inbox-rejections', [pairInput()]);
+const logs = inbox.logs;
 
 interface Delivery {
   readonly messageId?: string;
@@ -58,41 +21,19 @@ interface Delivery {
 
 /** Invokes the registered handler as the host would, with the trigger's metadata. */
 async function deliver(body: unknown, { messageId, deliveryCount = 1 }: Delivery = {}): Promise<void> {
-  const context = new InvocationContext({
-    functionName: 'agentInbox',
-    invocationId: randomUUID(),
-    triggerMetadata: { ...(messageId !== undefined ? { messageId } : {}), deliveryCount, enqueuedTimeUtc: ENQUEUED.toISOString() },
-    logHandler: (level, ...args) => logs.push(`${level}: ${args.map(String).join(' ')}`),
-  });
-  await getRegistration('agentInbox').handler(body, context);
+  await inbox.invoke(body, { ...(messageId !== undefined ? { messageId } : {}), deliveryCount, enqueuedTimeUtc: ENQUEUED.toISOString() });
 }
 
 async function rejection(key: string): Promise<InboxRejection | undefined> {
-  return (await state.read<InboxRejection>(key))?.value;
+  return (await inbox.state.read<InboxRejection>(key))?.value;
 }
 
 async function keysUnder(prefix: string): Promise<string[]> {
   const names: string[] = [];
-  for await (const blob of container.listBlobsFlat({ prefix })) names.push(blob.name);
+  for await (const blob of inbox.container.listBlobsFlat({ prefix })) names.push(blob.name);
   return names;
 }
 
-function heartbeat(overrides: Partial<AgentHeartbeat> = {}): AgentHeartbeat {
-  return {
-    contract: COMMAND_CONTRACT_VERSION,
-    kind: 'agentHeartbeat',
-    pairId: 'erp',
-    host: 'ADT-SEC01',
-    sentAt: new Date().toISOString(),
-    sequence: 7,
-    bootId: 'boot-1',
-    agentVersion: '0.1.0',
-    service: { state: 'stopped', startupType: 'manual', stopOrdered: false },
-    epochSeen: 1,
-    fenced: false,
-    ...overrides,
-  };
-}
 
 async function closedPort(): Promise<number> {
   const server = createServer();
@@ -186,19 +127,19 @@ describe('agentInbox trigger: messages it cannot use', () => {
       message: { messageId: first },
       body: { encoding: 'json', content: JSON.stringify(beat), truncated: false },
     });
-    expect(await readAgentLiveness(state, sender.pairId, sender.host)).toBeUndefined();
+    expect(await readAgentLiveness(inbox.state, sender.pairId, sender.host)).toBeUndefined();
     expect(logs.filter((l) => l.startsWith('error: '))).toEqual([expect.stringContaining(key), expect.stringContaining(key)]);
   });
 
   it('throws when the rejection record cannot be written, so the message is retried and kept once storage is back', async () => {
     const messageId = randomUUID();
-    const unreachable = storage.connectionString.replace(/BlobEndpoint=http:\/\/127\.0\.0\.1:\d+/, `BlobEndpoint=http://127.0.0.1:${await closedPort()}`);
+    const unreachable = inbox.connectionString.replace(/BlobEndpoint=http:\/\/127\.0\.0\.1:\d+/, `BlobEndpoint=http://127.0.0.1:${await closedPort()}`);
     process.env.WatchdogStorage = unreachable;
     await closeAppServices();
     try {
       await expect(deliver('not json', { messageId })).rejects.toMatchObject({ code: 'STATE_WRITE_FAILED' });
     } finally {
-      process.env.WatchdogStorage = storage.connectionString;
+      process.env.WatchdogStorage = inbox.connectionString;
       await closeAppServices();
     }
 

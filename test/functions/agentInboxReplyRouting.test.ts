@@ -1,23 +1,17 @@
 import '../../functions/agentInbox';
 import { randomUUID } from 'node:crypto';
-import { InvocationContext } from '@azure/functions';
-import { BlobServiceClient } from '@azure/storage-blob';
 import * as df from 'durable-functions';
 import type { OrchestrationContext } from 'durable-functions';
 import { EngineOrchestrationClient } from '../../local/durable/engineOrchestrationClient';
 import { getRegistration } from '../../local/functionsCore';
-import { BlobStateStore } from '../../shared/adapters/blob/blobStateStore';
-import { closeAppServices } from '../../shared/composition/appServices';
 import { useOrchestrationClient } from '../../shared/composition/orchestrationClient';
 import { COMMAND_CONTRACT_VERSION, type AgentReply } from '../../shared/contracts/agentCommands';
 import { commandCorrelationId, replyEventName } from '../../shared/contracts/failoverContract';
 import { WatchdogError } from '../../shared/domain/errors';
 import { readReplies } from '../../shared/services/agentLiveness';
-import { testStorage, type TestStorage } from '../support/azurite';
 import { DurableHarness } from '../support/durableHarness';
-import { pairInput } from '../support/pairs';
+import { useInboxFunction } from './inboxFunction';
 
-const CONTAINER = 'state-reply-routing';
 /** Stands in for the failover orchestration's wait for one command's reply. */
 const AWAIT_REPLY = 'replyRoutingAwaitReply';
 
@@ -26,51 +20,20 @@ df.app.orchestration(AWAIT_REPLY, function* (context: OrchestrationContext) {
   return reply;
 });
 
-let storage: TestStorage;
-let state: BlobStateStore;
 let harness: DurableHarness;
-let savedEnv: NodeJS.ProcessEnv;
-let logs: string[];
+const inbox = useInboxFunction('state-reply-routing');
+const logs = inbox.logs;
 
-beforeAll(async () => {
-  storage = await testStorage();
-  savedEnv = { ...process.env };
-  Object.assign(process.env, {
-    WatchdogStorage: storage.connectionString,
-    WATCHDOG_STATE_CONTAINER: CONTAINER,
-    WATCHDOG_PAIRS: JSON.stringify([pairInput(), pairInput({ id: 'hr' })]),
-    ERP_PRIMARY_SQL_PASSWORD: 'Test-Passw0rd',
-    ERP_SECONDARY_SQL_PASSWORD: 'Test-Passw0rd',
-    SMTP_HOST: '127.0.0.1',
-    ALERT_EMAIL_FROM: 'watchdog@example.com',
-    WATCHDOG_INBOX_QUEUE: 'watchdog-inbox',
-  });
-  await closeAppServices();
-  state = new BlobStateStore(BlobServiceClient.fromConnectionString(storage.connectionString).getContainerClient(CONTAINER));
-});
-
-afterAll(async () => {
-  useOrchestrationClient(undefined);
-  await closeAppServices();
-  process.env = savedEnv;
-  await storage.release();
-});
+afterAll(() => useOrchestrationClient(undefined));
 
 beforeEach(() => {
-  logs = [];
   harness = new DurableHarness();
   const client = new EngineOrchestrationClient(harness.engine);
   useOrchestrationClient(() => client);
 });
 
 async function deliver(body: unknown, messageId: string = randomUUID()): Promise<void> {
-  const context = new InvocationContext({
-    functionName: 'agentInbox',
-    invocationId: randomUUID(),
-    triggerMetadata: { messageId, deliveryCount: 1 },
-    logHandler: (level, ...args) => logs.push(`${level}: ${args.map(String).join(' ')}`),
-  });
-  await getRegistration('agentInbox').handler(body, context);
+  await inbox.invoke(body, { messageId, deliveryCount: 1 });
   await harness.runUntilIdle();
 }
 
@@ -98,7 +61,7 @@ describe('agentInbox: replies to a failover', () => {
     await deliver(answer, 'reply-1');
 
     expect(await harness.status('failover-erp')).toMatchObject({ runtimeStatus: 'Completed', output: answer });
-    expect(await readReplies(state, 'erp', answer.correlationId)).toMatchObject([{ messageId: 'reply-1', reply: answer }]);
+    expect(await readReplies(inbox.state, 'erp', answer.correlationId)).toMatchObject([{ messageId: 'reply-1', reply: answer }]);
   });
 
   it('raises a redelivered reply again: the first delivery may have been recorded but not raised', async () => {
@@ -117,7 +80,7 @@ describe('agentInbox: replies to a failover', () => {
     await expect(deliver(late)).resolves.toBeUndefined();
 
     expect(logs).toEqual(expect.arrayContaining([expect.stringMatching(/^information: reply for a failover that has finished or is unknown/)]));
-    expect(await readReplies(state, 'hr', late.correlationId)).toHaveLength(1);
+    expect(await readReplies(inbox.state, 'hr', late.correlationId)).toHaveLength(1);
     expect(await harness.engine.getStatus('failover-hr')).toBeUndefined();
   });
 
@@ -126,7 +89,7 @@ describe('agentInbox: replies to a failover', () => {
 
     await deliver(manual);
 
-    expect(await readReplies(state, 'erp', 'manual-status-check-7')).toHaveLength(1);
+    expect(await readReplies(inbox.state, 'erp', 'manual-status-check-7')).toHaveLength(1);
     expect(logs.some((l) => l.includes('raised') || l.includes('finished or is unknown'))).toBe(false);
   });
 
@@ -150,7 +113,7 @@ describe('agentInbox: replies to a failover', () => {
 
     await expect(deliver(answer)).rejects.toMatchObject({ code: 'ORCHESTRATION_CLIENT_FAILED' });
 
-    expect(await readReplies(state, 'erp', answer.correlationId)).toHaveLength(1);
+    expect(await readReplies(inbox.state, 'erp', answer.correlationId)).toHaveLength(1);
   });
 
   it('is registered with the durable client input, so the host hands it a client', () => {
