@@ -1,11 +1,11 @@
 import '../../functions/agentInbox';
 import { createHash, randomUUID } from 'node:crypto';
-import { createServer, type AddressInfo } from 'node:net';
 import { closeAppServices } from '../../shared/composition/appServices';
 import { readAgentLiveness } from '../../shared/services/agentLiveness';
 import { MAX_KEPT_BODY_BYTES, type InboxRejection } from '../../shared/services/inboxRejections';
 import { agentHeartbeat as heartbeat, useInboxFunction } from './inboxFunction';
 import { pairInput } from '../support/pairs';
+import { closedPort } from '../support/closedPort';
 
 /** Late on one day: a record named by the receive day would land on the next. */
 const ENQUEUED = new Date('2026-11-22T23:59:30.000Z');
@@ -35,13 +35,6 @@ async function keysUnder(prefix: string): Promise<string[]> {
 }
 
 
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('agentInbox trigger: messages it cannot use', () => {
   it.each<[string, unknown, InboxRejection['reason'], string, InboxRejection['body']['encoding']]>([

@@ -1,6 +1,6 @@
-import { createServer } from 'node:net';
 import { createDatabaseProbe } from '../../../agent/restore/databaseProbe';
 import { DEFAULT_LOGIN, TdsPeer, sessionChatter } from '../../support/tdsPeer';
+import { closedPort } from '../../support/closedPort';
 
 let peer: TdsPeer;
 
@@ -14,13 +14,6 @@ afterAll(async () => {
 
 const connection = (password: string, port = peer.port) => ({ server: '127.0.0.1', port, user: DEFAULT_LOGIN.user, password, options: { encrypt: false } });
 
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('the local database probe', () => {
   it('says the adTempus database answers when a query comes back', async () => {

@@ -1,10 +1,10 @@
-import { createServer } from 'node:net';
 import { inspect } from 'node:util';
 import { parseRetryAfter, TeamsWebhookChannel, type TeamsWebhookOptions } from '../../../../shared/adapters/notify/teamsWebhookChannel';
 import { DeliveryError } from '../../../../shared/domain/errors';
 import type { Notification } from '../../../../shared/domain/notification';
 import type { Logger } from '../../../../shared/ports/logger.port';
 import { WebhookSink } from '../../../support/webhookSink';
+import { closedPort } from '../../../support/closedPort';
 
 const alert: Notification = {
   id: 'erp:heartbeat:stale:2026-11-22T01:58:00Z',
@@ -61,13 +61,6 @@ async function failureOf(promise: Promise<unknown>): Promise<DeliveryError> {
   return error as DeliveryError;
 }
 
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe('TeamsWebhookChannel', () => {
   it('delivers with a single POST of the card when the webhook answers 202', async () => {

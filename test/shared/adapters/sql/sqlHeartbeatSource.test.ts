@@ -1,10 +1,10 @@
-import { createServer, type AddressInfo } from 'node:net';
 import { SqlHeartbeatSource } from '../../../../shared/adapters/sql/sqlHeartbeatSource';
 import type { ResolvedPair } from '../../../../shared/config/loadConfig';
 import type { HeartbeatReading } from '../../../../shared/domain/heartbeatReading';
 import type { Logger } from '../../../../shared/ports/logger.port';
 import { pairInput, resolvedPair } from '../../../support/pairs';
 import { DEFAULT_LOGIN, LockTable, TdsPeer, lockTableResponder, sessionChatter, type TdsResult } from '../../../support/tdsPeer';
+import { closedPort } from '../../../support/closedPort';
 
 // Real mssql/tedious against the TDS test peer over TCP: no mocks between the source and the wire.
 
@@ -95,13 +95,6 @@ async function within(ms: number, promise: Promise<unknown>): Promise<'done' | '
   }
 }
 
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('SqlHeartbeatSource', () => {
   it('reads the owner, the heartbeat and the database time from a healthy database', async () => {
