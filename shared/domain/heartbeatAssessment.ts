@@ -127,6 +127,8 @@ export function assessHeartbeat(
   at: Date,
   agents?: AgentSignals,
   afterFailover?: AfterFailover,
+  /** States seen but not confirmed now (a failover's takeover is under way and they are its doing). */
+  held?: ReadonlySet<HeartbeatState>,
 ): { memory: HeartbeatMonitorMemory; assessment: HeartbeatAssessment } {
   const observation = classifyReading(pair, reading, at, afterFailover !== undefined);
   const run =
@@ -134,8 +136,9 @@ export function assessHeartbeat(
       ? { state: observation.state, since: previous.run.since, count: previous.run.count + 1 }
       : { state: observation.state, since: observation.at, count: 1 };
   const needed = requiredChecks(pair, observation.state);
+  const hold = held?.has(run.state) === true;
   const confirmed =
-    run.count >= needed
+    run.count >= needed && !hold
       ? previous?.confirmed?.state === run.state
         ? previous.confirmed
         : { state: run.state, since: run.since }
@@ -174,6 +177,7 @@ export function assessHeartbeat(
       evidence: [
         ...(afterFailover ? [afterFailoverLine(afterFailover)] : []),
         ...evidence(pair, observation, run, needed, lastPrimaryHeartbeatUtc),
+        ...(hold ? [`${observation.state} is what the running failover's takeover does: seen, not confirmed, no alert`] : []),
         ...agentEvidence(pair, agents),
       ],
     },

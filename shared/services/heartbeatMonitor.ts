@@ -5,11 +5,12 @@ import { heartbeatNotification } from '../domain/heartbeatMessages';
 import type { FailoverDecision } from '../domain/failoverPolicy';
 import { sameHost, type PairDefinition } from '../domain/pair';
 import type { FenceRecord } from '../contracts/fenceRecord';
+import { failoverInstanceId } from '../contracts/failoverContract';
 import { pairControlSchema } from '../domain/pairControl';
 import type { CommandChannel } from '../ports/commandChannel.port';
 import type { HeartbeatSource } from '../ports/heartbeatSource.port';
 import type { Logger } from '../ports/logger.port';
-import type { OrchestrationClient } from '../ports/orchestrationClient.port';
+import { isRunning, type OrchestrationClient } from '../ports/orchestrationClient.port';
 import type { StateStore } from '../ports/stateStore.port';
 import { fenceOrPrimary } from './fenceOrPrimary';
 import { decisionWithoutRecords, toMonitorDecision, type MonitorDecision } from './monitorDecision';
@@ -62,6 +63,16 @@ export interface HeartbeatCheck {
 }
 
 /**
+ * Between the fence and the failover's close, the Primary stops (its lock goes stale or is
+ * released) and the Secondary takes the lock: conditions that would alarm at any other time, and
+ * that the failover's own messages report. While it runs they are seen but not confirmed, so they
+ * raise no alert and the record goes on describing the Primary (the runbook's lock evidence reads
+ * it). Anything else (an unexpected owner, an unreachable database) is confirmed and alerts as
+ * always, and so is everything once the failover has ended, stalled included.
+ */
+const TAKEOVER_STATES: ReadonlySet<HeartbeatState> = new Set(['stale', 'released', 'secondary-active']);
+
+/**
  * Reads a pair's database heartbeat (and its agents' records), records the assessment and tells
  * people of a changed condition. The pass (heartbeatPass.ts) then acts on the failover decision.
  */
@@ -73,6 +84,8 @@ export async function checkHeartbeat(deps: MonitorDeps & { readonly heartbeats: 
     : undefined;
   // After a failover the Secondary is the side expected to own the lock (a shared database is one database).
   const watched = afterFailover ? rolesSwapped(pair) : pair;
+  // Fenced, not closed, and the failover still runs: it is stopping the Primary and starting the Secondary right now.
+  const takeoverUnderway = !afterFailover && fence !== undefined && sameHost(fence.activeHost, pair.secondary.hostName) && (await failoverRunning(deps, pair));
   const [reading, agents] = await Promise.all([
     afterFailover && pair.strategy === 'copied' ? deps.heartbeats.read(pair.id, 'secondary') : Promise.resolve(primaryReading),
     readAgents(deps, watched),
@@ -87,7 +100,7 @@ export async function checkHeartbeat(deps: MonitorDeps & { readonly heartbeats: 
     const watchedHost = watched.primary.hostName;
     // What the memory knew of the other side's heartbeats says nothing about this side's.
     const previous = current && !sameHost(current.watchedHost ?? pair.primary.hostName, watchedHost) ? withoutPrimaryHeartbeat(current.memory) : current?.memory;
-    const { memory, assessment } = assessHeartbeat(watched, previous, reading, now, agents, afterFailover);
+    const { memory, assessment } = assessHeartbeat(watched, previous, reading, now, agents, afterFailover, takeoverUnderway ? TAKEOVER_STATES : undefined);
     settled = decisionWithoutRecords(pair, assessment, now, fence);
     // Otherwise the previous decision stands until the pass decides again with the records.
     const decision = settled ? toMonitorDecision(current?.decision, settled, assessment.checkedAt) : current?.decision;
@@ -131,6 +144,19 @@ async function failoverCompleted(deps: MonitorDeps, pair: PairDefinition, fence:
   }
   const completedAt = parsed?.data.lastFailover?.completedAt;
   return completedAt !== undefined && Date.parse(completedAt) >= Date.parse(fence.updatedAt);
+}
+
+/** The pair's failover instance is pending or running; false when that cannot be told (alerts then flow as usual). */
+async function failoverRunning(deps: MonitorDeps, pair: PairDefinition): Promise<boolean> {
+  const client = deps.orchestrations?.();
+  if (!client) return false;
+  try {
+    const instance = await client.getStatus(failoverInstanceId(pair.id));
+    return instance !== undefined && isRunning(instance.runtimeStatus);
+  } catch (error) {
+    deps.logger.warn('failover status unreadable: heartbeat conditions alert as usual', { pair: pair.id, error: error instanceof Error ? error.message : String(error) });
+    return false;
+  }
 }
 
 function withoutPrimaryHeartbeat(memory: HeartbeatMonitorMemory): HeartbeatMonitorMemory {

@@ -1,3 +1,4 @@
+import type { OrchestrationRuntimeStatus } from '../../../shared/ports/orchestrationClient.port';
 import { randomUUID } from 'node:crypto';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { BlobStateStore } from '../../../shared/adapters/blob/blobStateStore';
@@ -56,6 +57,8 @@ describe('checkHeartbeat after a failover', () => {
   let sides: Record<'primary' | 'secondary', HeartbeatReading>;
   let reads: string[];
   let sent: Notification[];
+  /** The pair's failover instance as the durable runtime would report it. */
+  let failover: OrchestrationRuntimeStatus | undefined;
   const starts: unknown[] = [];
 
   const lockOf = (owner: string | null, ageSeconds: number): HeartbeatReading => ({
@@ -78,7 +81,8 @@ describe('checkHeartbeat after a failover', () => {
         starts.push(args);
         return Promise.resolve({ started: true as const });
       },
-      getStatus: () => Promise.resolve(undefined),
+      getStatus: (instanceId: string) =>
+        Promise.resolve(failover && { instanceId, name: 'failover', runtimeStatus: failover, createdAt: new Date(T0).toISOString(), lastUpdatedAt: now.toISOString() }),
       raiseEvent: () => Promise.resolve(false),
     }),
     heartbeats: {
@@ -109,6 +113,7 @@ describe('checkHeartbeat after a failover', () => {
     now = new Date(T0);
     reads = [];
     sent = [];
+    failover = undefined;
     starts.length = 0;
     sides = { primary: lockOf('ADT-PRI01', 5), secondary: lockOf('ADT-SEC01', 5) };
   });
@@ -164,6 +169,56 @@ describe('checkHeartbeat after a failover', () => {
     }
     expect(sent.map((n) => n.title)).toEqual(['Active side heartbeat stale after the failover: the active side may be down']);
     expect(starts).toEqual([]);
+  });
+
+  it('raises no alert for what the takeover itself does: the Secondary owning the shared lock before the failover closes', async () => {
+    const p = policyPair('shared');
+    await passAt(0, p);
+    await failedOver(5, false);
+    failover = 'Running';
+    // The runbook stopped the Primary and started the Secondary on the one shared database.
+    sides.primary = lockOf('ADT-SEC01', 2);
+    await passAt(30, p);
+    await passAt(60, p);
+    const duringTakeover = sent.map((n) => n.title);
+    // Seen and said, but not confirmed: the record goes on describing the Primary for the runbook.
+    expect((await recordOf()).assessment).toMatchObject({ state: 'healthy', observed: 'secondary-active' });
+    expect((await recordOf()).assessment.evidence).toContain("secondary-active is what the running failover's takeover does: seen, not confirmed, no alert");
+
+    const control = await state.read<Record<string, unknown>>(stateKeys.control('erp'));
+    await state.write(stateKeys.control('erp'), { version: 1, restartsInPlace: [], ...control?.value, lastFailover: { instanceId: 'failover-erp', completedAt: new Date(T0 + 61_000).toISOString() } }, control ? { etag: control.etag } : { absent: true });
+    failover = 'Completed';
+    await passAt(90, p);
+
+    expect(duringTakeover).toEqual([]);
+    expect((await recordOf()).assessment).toMatchObject({ state: 'healthy', owner: 'ADT-SEC01' });
+    expect(sent.map((n) => n.title)).toEqual([]);
+  });
+
+  it('still alerts during the takeover on what the takeover does not do: an unexpected machine owning the lock', async () => {
+    const p = policyPair('shared');
+    await passAt(0, p);
+    await failedOver(5, false);
+    failover = 'Running';
+    sides.primary = lockOf('ADT-ELSEWHERE', 2);
+    await passAt(30, p);
+    await passAt(60, p);
+
+    expect((await recordOf()).assessment.state).toBe('unknown-owner');
+    expect(sent.map((n) => n.condition)).toEqual(['heartbeat']);
+  });
+
+  it('alerts as always once a failover that fenced the Primary has ended without closing (stalled): nobody runs adTempus', async () => {
+    const p = policyPair('copied');
+    await passAt(0, p);
+    await failedOver(5, false);
+    failover = 'Completed';
+    sides.primary = lockOf('ADT-PRI01', 600);
+    await passAt(30, p);
+    await passAt(60, p);
+
+    expect((await recordOf()).assessment.state).toBe('stale');
+    expect(sent.map((n) => n.title)).toEqual(['Primary heartbeat stale: Primary down suspected']);
   });
 
   it('goes on watching the configured Primary while the failover that raised the fence has not completed', async () => {
