@@ -26,8 +26,8 @@ const DEFAULT_LOCK_RENEWAL_MS = 25 * 60 * 60 * 1000;
 const DEFAULT_STOP_GRACE_MS = 30_000;
 
 /**
- * The agent's receive loop on its command queue (peekLock, one command at a time: see
- * SequentialReceiver). Each command goes to the processor, then is settled by its outcome:
+ * The agent's receive loop on its command queue (peekLock, one command at a time in arrival order,
+ * except that a `status` is answered at once while another command runs: see SequentialReceiver). Each command goes to the processor, then is settled by its outcome:
  * done -> complete, poison -> dead-letter with the reason, a thrown error (e.g. a reply that could
  * not be sent) -> abandon, so it comes back and the processor's idempotency ledger answers it
  * again. The SDK reconnects by itself (subscribe retries for ever); errors are only logged here.
@@ -48,6 +48,8 @@ export class CommandReceiver {
       queueName,
       maxLockRenewalMs: options.maxLockRenewalMs ?? DEFAULT_LOCK_RENEWAL_MS,
       stopGraceMs: options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS,
+      // A status answers at once, even during an hour-long restore: it reads, it changes nothing.
+      overtakes: isStatusCommand,
       handle: (message) => this.handle(message, fields(message)),
       onHandlerFailed: (message, error) => logger.warn('command not handled; abandoning it for redelivery', { ...fields(message), ...describeTransportError(error) }),
       // The processor's ledger makes a redelivery safe.
@@ -93,4 +95,12 @@ function bodyBytes(message: ServiceBusReceivedMessage): number {
   if (Buffer.isBuffer(body)) return body.length;
   if (typeof body === 'string') return Buffer.byteLength(body);
   return Buffer.byteLength(JSON.stringify(body) ?? '');
+}
+
+/** Judged from the body as sent; anything malformed is not a status and waits its turn (to be dead-lettered). */
+function isStatusCommand(message: ServiceBusReceivedMessage): boolean {
+  const body: unknown = message.body;
+  if (typeof body !== 'object' || body === null) return false;
+  const command = (body as { command?: unknown }).command;
+  return typeof command === 'object' && command !== null && (command as { type?: unknown }).type === 'status';
 }

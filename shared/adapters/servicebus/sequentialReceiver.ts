@@ -16,6 +16,12 @@ export interface SequentialReceiverOptions {
   readonly stopGraceMs: number;
   /** Hand bodies over as received (the Functions host converts them itself). */
   readonly skipParsingBodyAsJson?: boolean;
+  /**
+   * Messages for which this holds (a read-only query) are handled at once, even while another
+   * message is in hand; all others are handled one at a time, in the order they arrived. Without
+   * it, every message waits for the one before.
+   */
+  readonly overtakes?: (message: ServiceBusReceivedMessage) => boolean;
   /** Decides the settlement; a throw abandons the message (it comes back with a higher delivery count). */
   readonly handle: (message: ServiceBusReceivedMessage) => Promise<Settlement>;
   readonly onHandlerFailed: (message: ServiceBusReceivedMessage, error: unknown) => void;
@@ -25,21 +31,34 @@ export interface SequentialReceiverOptions {
   readonly onError: (args: ProcessErrorArgs) => void;
 }
 
+/**
+ * Messages taken at once when some may overtake: the one in hand, a few waiting their turn (their
+ * locks renewed), and room for a status behind them.
+ */
+const OVERTAKING_SLOTS = 4;
+
 /** Service Bus keeps these as application properties; long texts are cut, not refused. */
 const MAX_DEAD_LETTER_REASON = 256;
 const MAX_DEAD_LETTER_DESCRIPTION = 1024;
 
 /**
- * A peekLock receive loop that takes one message at a time and awaits each settlement before the
- * next message is taken: rhea 3.0.5 merges the dispositions of adjacent deliveries settled in the
- * same tick into one frame carrying the first outcome (TEST-NOTES.md), which would complete a
- * message meant to be abandoned or dead-lettered. Used by the agent's command queue and by the
- * local runner's queue triggers.
+ * A peekLock receive loop that handles one message at a time, in arrival order, and settles one
+ * message at a time, each settlement awaited before the next starts: rhea 3.0.5 merges the
+ * dispositions of adjacent deliveries settled in the same tick into one frame carrying the first
+ * outcome (TEST-NOTES.md), which would complete a message meant to be abandoned or dead-lettered.
+ * With `overtakes`, a few more messages are taken while one is in hand; one that may overtake is
+ * handled at once (the agent answers `status` during an hour-long restore), the others wait their
+ * turn, their locks renewed meanwhile. Used by the agent's command queue and by the local runner's queue
+ * triggers.
  */
 export class SequentialReceiver {
   private receiver: ServiceBusReceiver | undefined;
   private subscription: { close(): Promise<void> } | undefined;
-  private inHand: Promise<void> | undefined;
+  private readonly inHand = new Set<Promise<void>>();
+  /** The ordinary messages' turn: each is handled and settled after the one before. */
+  private lane: Promise<void> = Promise.resolve();
+  /** Settlements, one at a time. */
+  private settling: Promise<void> = Promise.resolve();
   private stopping = false;
 
   constructor(
@@ -60,12 +79,19 @@ export class SequentialReceiver {
       ...(this.options.skipParsingBodyAsJson ? { skipParsingBodyAsJson: true } : {}),
     });
     this.receiver = receiver;
+    const overtakes = this.options.overtakes;
     this.subscription = receiver.subscribe(
       {
-        processMessage: (message) => this.track(this.process(receiver, message)),
+        processMessage: (message) => {
+          // Queued in the order the SDK hands messages over, before anything is awaited.
+          if (overtakes?.(message) === true) return this.track(this.process(receiver, message));
+          const turn = this.lane.then(() => this.process(receiver, message));
+          this.lane = turn;
+          return this.track(turn);
+        },
         processError: (args) => Promise.resolve(this.options.onError(args)),
       },
-      { maxConcurrentCalls: 1, autoCompleteMessages: false },
+      { maxConcurrentCalls: overtakes ? OVERTAKING_SLOTS : 1, autoCompleteMessages: false },
     );
   }
 
@@ -75,7 +101,7 @@ export class SequentialReceiver {
     if (!receiver) return false;
     this.stopping = true;
     await this.subscription?.close();
-    if (this.inHand) await waitAtMost(this.inHand, this.options.stopGraceMs);
+    if (this.inHand.size > 0) await waitAtMost(Promise.all(this.inHand).then(() => undefined), this.options.stopGraceMs);
     await receiver.close();
     this.receiver = undefined;
     this.subscription = undefined;
@@ -83,10 +109,8 @@ export class SequentialReceiver {
   }
 
   private track(work: Promise<void>): Promise<void> {
-    const tracked = work.finally(() => {
-      if (this.inHand === tracked) this.inHand = undefined;
-    });
-    this.inHand = tracked;
+    const tracked = work.finally(() => this.inHand.delete(tracked));
+    this.inHand.add(tracked);
     return tracked;
   }
 
@@ -101,6 +125,13 @@ export class SequentialReceiver {
         this.options.onHandlerFailed(message, error);
       }
     }
+    const settled = this.settling.then(() => this.settle(receiver, message, settlement));
+    this.settling = settled;
+    await settled;
+  }
+
+  /** Never throws. */
+  private async settle(receiver: ServiceBusReceiver, message: ServiceBusReceivedMessage, settlement: Settlement): Promise<void> {
     try {
       if (settlement.kind === 'complete') await receiver.completeMessage(message);
       else if (settlement.kind === 'abandon') await receiver.abandonMessage(message);

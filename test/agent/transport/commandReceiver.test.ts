@@ -80,7 +80,7 @@ function envelope(overrides: Partial<CommandEnvelope> = {}): CommandEnvelope {
     notAfter: new Date(now + 600_000).toISOString(),
     replyTo: inbox,
     correlationId: 'failover-erp-7:fence',
-    command: { type: 'status' },
+    command: { type: 'shipBackups' },
     ...overrides,
   };
 }
@@ -231,6 +231,53 @@ describe('CommandReceiver', () => {
     expect(broker.deadLetters(queue)).toMatchObject([{ messageId: poison.messageId, deadLetterReason: 'MALFORMED' }]);
     expect(processor.seen.map((s) => s.command.messageId)).toEqual([done.messageId, poison.messageId, flaky.messageId, flaky.messageId]);
     expect(processor.maxInFlight).toBe(1);
+  });
+
+  it('settles status commands handled side by side each by its own outcome, one settlement at a time', async () => {
+    const status = { command: { type: 'status' as const } };
+    const [done, poison, flaky] = [envelope(status), envelope(status), envelope(status)];
+    let flakyFailures = 1;
+    let release!: () => void;
+    const together = new Promise<void>((resolve) => (release = resolve));
+    const processor = new ScriptedProcessor(async (command) => {
+      // Held until all three are in hand, so that they finish in the same tick (a redelivery passes).
+      if (processor.inFlight === 3) release();
+      if (processor.seen.length <= 3) await together;
+      if (command.messageId === poison.messageId) return { kind: 'poison', reason: 'MALFORMED', description: 'bad' };
+      if (command.messageId === flaky.messageId && flakyFailures-- > 0) throw new Error('transport trouble');
+      return { kind: 'done' };
+    });
+    startReceiver(processor);
+    await sendCommands(done, poison, flaky);
+
+    await eventually(() => broker.counters(queue).completed === 2);
+    expect(broker.counters(queue)).toMatchObject({ completed: 2, deadLettered: 1, abandoned: 1 });
+    expect(processor.maxInFlight).toBeGreaterThan(1);
+  });
+
+  it('answers a status at once while a long command runs, and keeps every other command waiting its turn in arrival order', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const long = envelope({ command: { type: 'shipBackups' } });
+    const stop = envelope({ command: { type: 'stopService', timeoutSeconds: 60, killAfterTimeout: true } });
+    const status = envelope({ command: { type: 'status' } });
+    const processor = new ScriptedProcessor(async (command, meta, reply) => {
+      if (command.messageId === long.messageId) await gate;
+      return answerAndFinish(command, meta, reply);
+    });
+    startReceiver(processor);
+    await sendCommands(long);
+    await eventually(() => processor.inFlight === 1);
+    await sendCommands(stop, status);
+
+    await eventually(() => broker.peekAll(inbox).length === 1);
+    const whileLongRuns = processor.seen.map((s) => s.command.messageId);
+    release();
+    await eventually(() => broker.counters(queue).completed === 3);
+
+    expect(whileLongRuns).toEqual([long.messageId, status.messageId]);
+    expect(processor.seen.map((s) => s.command.messageId)).toEqual([long.messageId, status.messageId, stop.messageId]);
+    expect(broker.peekAll(inbox).map((m) => (m.body as AgentReply).inReplyTo)).toEqual([status.messageId, long.messageId, stop.messageId]);
   });
 
   it('logs a missing queue and keeps retrying until the queue exists', async () => {
