@@ -143,6 +143,16 @@ const answerAndFinish: Script = async (command, _meta, reply) => {
   return { kind: 'done' };
 };
 
+/** `poison` is dead-lettered, `flaky` fails once (abandoned, then handled), anything else is done. */
+function threeOutcomes(poison: CommandEnvelope, flaky: CommandEnvelope): Script {
+  let flakyFailures = 1;
+  return async (command) => {
+    if (command.messageId === poison.messageId) return { kind: 'poison', reason: 'MALFORMED', description: 'bad' };
+    if (command.messageId === flaky.messageId && flakyFailures-- > 0) throw new Error('transport trouble');
+    return { kind: 'done' };
+  };
+}
+
 describe('CommandReceiver', () => {
   it('completes a command the processor handled, so it is gone from the queue', async () => {
     const processor = new ScriptedProcessor(answerAndFinish);
@@ -216,12 +226,7 @@ describe('CommandReceiver', () => {
 
   it('settles adjacent commands with different outcomes each by its own outcome, one at a time', async () => {
     const [done, poison, flaky] = [envelope(), envelope(), envelope()];
-    let flakyFailures = 1;
-    const processor = new ScriptedProcessor(async (command) => {
-      if (command.messageId === poison.messageId) return { kind: 'poison', reason: 'MALFORMED', description: 'bad' };
-      if (command.messageId === flaky.messageId && flakyFailures-- > 0) throw new Error('transport trouble');
-      return { kind: 'done' };
-    });
+    const processor = new ScriptedProcessor(threeOutcomes(poison, flaky));
     startReceiver(processor);
     await sendCommands(done, poison, flaky);
 
@@ -236,16 +241,14 @@ describe('CommandReceiver', () => {
   it('settles status commands handled side by side each by its own outcome, one settlement at a time', async () => {
     const status = { command: { type: 'status' as const } };
     const [done, poison, flaky] = [envelope(status), envelope(status), envelope(status)];
-    let flakyFailures = 1;
+    const outcome = threeOutcomes(poison, flaky);
     let release!: () => void;
     const together = new Promise<void>((resolve) => (release = resolve));
-    const processor = new ScriptedProcessor(async (command) => {
+    const processor = new ScriptedProcessor(async (command, meta, reply) => {
       // Held until all three are in hand, so that they finish in the same tick (a redelivery passes).
       if (processor.inFlight === 3) release();
       if (processor.seen.length <= 3) await together;
-      if (command.messageId === poison.messageId) return { kind: 'poison', reason: 'MALFORMED', description: 'bad' };
-      if (command.messageId === flaky.messageId && flakyFailures-- > 0) throw new Error('transport trouble');
-      return { kind: 'done' };
+      return outcome(command, meta, reply);
     });
     startReceiver(processor);
     await sendCommands(done, poison, flaky);
