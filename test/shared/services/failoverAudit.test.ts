@@ -1,27 +1,17 @@
-import { randomUUID } from 'node:crypto';
-import { BlobServiceClient } from '@azure/storage-blob';
-import { BlobStateStore } from '../../../shared/adapters/blob/blobStateStore';
+import type { BlobStateStore } from '../../../shared/adapters/blob/blobStateStore';
 import type { FailoverResult } from '../../../shared/contracts/failoverContract';
 import type { PairControl } from '../../../shared/domain/pairControl';
 import { silentLogger } from '../../../shared/ports/logger.port';
 import { closeFailover, failoverResultSchema } from '../../../shared/services/failoverAudit';
 import { stateKeys } from '../../../shared/services/stateKeys';
-import { testStorage, type TestStorage } from '../../support/azurite';
 import { failoverResult } from './failoverResults';
+import { useFreshStateStore } from '../../support/jest/freshStateStore';
 
-let storage: TestStorage;
-let service: BlobServiceClient;
+const store = useFreshStateStore('audit');
 let state: BlobStateStore;
 
-beforeAll(async () => {
-  storage = await testStorage();
-  service = BlobServiceClient.fromConnectionString(storage.connectionString);
-});
-afterAll(async () => {
-  await storage.release();
-});
 beforeEach(() => {
-  state = new BlobStateStore(service.getContainerClient(`audit-${randomUUID()}`));
+  state = store.current;
 });
 
 const auditKey = (r: FailoverResult): string => stateKeys.failoverAudit(r.pairId, r.instanceId, r.startedAt);

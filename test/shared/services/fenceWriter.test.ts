@@ -1,27 +1,17 @@
-import { randomUUID } from 'node:crypto';
-import { BlobServiceClient } from '@azure/storage-blob';
-import { BlobStateStore } from '../../../shared/adapters/blob/blobStateStore';
+import type { BlobStateStore } from '../../../shared/adapters/blob/blobStateStore';
 import { fenceKey, type FenceRecord } from '../../../shared/contracts/fenceRecord';
 import type { StateStore, WriteCondition, WriteResult } from '../../../shared/ports/stateStore.port';
 import { raiseEpoch, type RaiseEpochRequest } from '../../../shared/services/fenceWriter';
-import { testStorage, type TestStorage } from '../../support/azurite';
+import { useFreshStateStore } from '../../support/jest/freshStateStore';
 
 const NOW = new Date('2026-11-22T03:00:00.000Z');
 const KEY = fenceKey('erp');
 
-let storage: TestStorage;
-let service: BlobServiceClient;
+const store = useFreshStateStore('fence');
 let state: BlobStateStore;
 
-beforeAll(async () => {
-  storage = await testStorage();
-  service = BlobServiceClient.fromConnectionString(storage.connectionString);
-});
-afterAll(async () => {
-  await storage.release();
-});
 beforeEach(() => {
-  state = new BlobStateStore(service.getContainerClient(`fence-${randomUUID()}`));
+  state = store.current;
 });
 
 function request(overrides: Partial<RaiseEpochRequest> = {}): RaiseEpochRequest {

@@ -1,28 +1,18 @@
-import { randomUUID } from 'node:crypto';
-import { BlobServiceClient } from '@azure/storage-blob';
 import { createCloseFailoverActivity } from '../../../../orchestrations/failover/activities/closeFailover';
-import { BlobStateStore } from '../../../../shared/adapters/blob/blobStateStore';
+import type { BlobStateStore } from '../../../../shared/adapters/blob/blobStateStore';
 import type { CloseFailoverInput } from '../../../../shared/contracts/failoverContract';
 import type { PairControl } from '../../../../shared/domain/pairControl';
 import { silentLogger } from '../../../../shared/ports/logger.port';
 import { stateKeys } from '../../../../shared/services/stateKeys';
-import { testStorage, type TestStorage } from '../../../support/azurite';
 import { failoverResult } from '../../../shared/services/failoverResults';
+import { useFreshStateStore } from '../../../support/jest/freshStateStore';
 
-let storage: TestStorage;
-let blob: BlobServiceClient;
+const store = useFreshStateStore('close');
 let state: BlobStateStore;
 let activity: ReturnType<typeof createCloseFailoverActivity>;
 
-beforeAll(async () => {
-  storage = await testStorage();
-  blob = BlobServiceClient.fromConnectionString(storage.connectionString);
-});
-afterAll(async () => {
-  await storage.release();
-});
 beforeEach(() => {
-  state = new BlobStateStore(blob.getContainerClient(`close-${randomUUID()}`));
+  state = store.current;
   activity = createCloseFailoverActivity({ state, logger: silentLogger });
 });
 

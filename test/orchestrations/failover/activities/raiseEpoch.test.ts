@@ -1,32 +1,22 @@
-import { randomUUID } from 'node:crypto';
-import { BlobServiceClient } from '@azure/storage-blob';
 import { createRaiseEpochActivity } from '../../../../orchestrations/failover/activities/raiseEpoch';
-import { BlobStateStore } from '../../../../shared/adapters/blob/blobStateStore';
+import type { BlobStateStore } from '../../../../shared/adapters/blob/blobStateStore';
 import { fenceKey, type FenceRecord } from '../../../../shared/contracts/fenceRecord';
 import type { RaiseEpochInput } from '../../../../shared/contracts/failoverContract';
 import type { Logger } from '../../../../shared/ports/logger.port';
-import { testStorage, type TestStorage } from '../../../support/azurite';
 import { resolvedPair } from '../../../support/pairs';
+import { useFreshStateStore } from '../../../support/jest/freshStateStore';
 
 // The fence record in Azurite; the ETag races themselves are tested with the writer (test/shared/services/fenceWriter.test.ts).
 
 const NOW = new Date('2026-11-22T03:00:00.000Z');
 
-let storage: TestStorage;
-let blob: BlobServiceClient;
+const store = useFreshStateStore('epoch');
 let state: BlobStateStore;
 let logs: string[];
 let activity: ReturnType<typeof createRaiseEpochActivity>;
 
-beforeAll(async () => {
-  storage = await testStorage();
-  blob = BlobServiceClient.fromConnectionString(storage.connectionString);
-});
-afterAll(async () => {
-  await storage.release();
-});
 beforeEach(() => {
-  state = new BlobStateStore(blob.getContainerClient(`epoch-${randomUUID()}`));
+  state = store.current;
   logs = [];
   const logger: Logger = { info: (m) => logs.push(m), warn: (m) => logs.push(m), error: (m) => logs.push(m) };
   activity = createRaiseEpochActivity({ pairs: [resolvedPair()], state, clock: () => NOW, logger });
