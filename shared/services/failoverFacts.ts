@@ -3,9 +3,10 @@ import type { FailoverFacts } from '../contracts/failoverContract';
 import { assessBackups, type BackupAssessment } from '../domain/backupAssessment';
 import { readBackupRecord, type BackupRecord } from '../domain/backupContract';
 import { WatchdogError } from '../domain/errors';
+import { failoverDecisionInput } from '../domain/failoverDecisionInput';
 import { decideFailover, type FailoverRequest } from '../domain/failoverPolicy';
 import type { PairDefinition } from '../domain/pair';
-import { maintenanceActive, pairControlSchema, type PairControl } from '../domain/pairControl';
+import { pairControlSchema, type PairControl } from '../domain/pairControl';
 import { DEFAULT_FAILOVER_SETTINGS } from '../domain/runbookSettings';
 import type { BackupCatalog } from '../ports/backupCatalog.port';
 import type { StateStore } from '../ports/stateStore.port';
@@ -52,20 +53,7 @@ export async function gatherFailoverFacts(deps: FailoverFactsDeps, pairId: strin
   const now = deps.clock();
   const settings = pair.failover ?? DEFAULT_FAILOVER_SETTINGS;
   const heartbeat = heartbeatRecord?.value.assessment ?? neverChecked(pair, now);
-  const decision = decideFailover({
-    pair,
-    heartbeat,
-    ...(backup ? { backup } : {}),
-    maintenance: maintenanceActive(control, now),
-    ...(control?.lastFailover
-      ? { previousFailover: { at: control.lastFailover.completedAt, acknowledged: control.lastFailover.acknowledgedAt !== undefined } }
-      : {}),
-    restartsInPlace: control?.restartsInPlace ?? [],
-    ...(fence ? { fence } : {}),
-    ...(request ? { request } : {}),
-    settings,
-    now,
-  });
+  const decision = decideFailover(failoverDecisionInput(pair, heartbeat, { backup, control, fence, request }, now));
   const valid = backup?.newestValid;
   return {
     pair: { ...definitionOnly(pair), failover: settings },

@@ -2,13 +2,12 @@ import { failoverInstanceId } from '../contracts/failoverContract';
 import type { BackupAssessment } from '../domain/backupAssessment';
 import { isRunning } from '../ports/orchestrationClient.port';
 import { WatchdogError } from '../domain/errors';
+import { failoverDecisionInput } from '../domain/failoverDecisionInput';
 import { decideFailover, type FailoverDecision } from '../domain/failoverPolicy';
 import type { HeartbeatAssessment } from '../domain/heartbeatAssessment';
 import type { Notification } from '../domain/notification';
 import type { PairDefinition } from '../domain/pair';
-import { maintenanceActive } from '../domain/pairControl';
 import { restartInPlaceMessage, restartUnavailableMessage } from '../domain/restartMessages';
-import { DEFAULT_FAILOVER_SETTINGS } from '../domain/runbookSettings';
 import type { BackupRecordState } from './backupMonitor';
 import { readFence, readPairControl } from './failoverFacts';
 import type { HeartbeatRecord, MonitorDeps } from './heartbeatMonitor';
@@ -52,19 +51,7 @@ export async function respondToAssessment(deps: MonitorDeps, pair: PairDefinitio
       pair.strategy === 'copied' ? readBackupAssessment(deps, pair.id) : Promise.resolve(undefined),
     ]);
     const now = deps.clock();
-    decision = decideFailover({
-      pair,
-      heartbeat: assessment,
-      ...(backup ? { backup } : {}),
-      maintenance: maintenanceActive(control, now),
-      ...(control?.lastFailover
-        ? { previousFailover: { at: control.lastFailover.completedAt, acknowledged: control.lastFailover.acknowledgedAt !== undefined } }
-        : {}),
-      restartsInPlace: control?.restartsInPlace ?? [],
-      ...(fence ? { fence } : {}),
-      settings: pair.failover ?? DEFAULT_FAILOVER_SETTINGS,
-      now,
-    });
+    decision = decideFailover(failoverDecisionInput(pair, assessment, { backup, control, fence }, now));
     const outcome: TriggerOutcome =
       decision.action === 'failover'
         ? await startAutomaticFailover(deps, pair, assessment, control, decision, now)
